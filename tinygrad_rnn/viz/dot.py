@@ -19,7 +19,7 @@ from .graph import Picture
 from .layout import labelled_layout
 from .node_details import coloured_norms, gradient_legend
 from .numbers import slide_number
-from .picture import CHOICES, GRADIENT_STOPS
+from .picture import CHOICES, GRADIENT_STOPS, passes_no_gradient
 from .scripts import dot_markup, dot_quoted, runs_markup
 from .step_names import step_name_left
 
@@ -102,7 +102,7 @@ def picture_to_dot(picture: Picture, laid_out: tuple[list[str], Layout] | None =
             attributes += _label_attributes(route, label)
         elif label:
             attributes += f", label={dot_quoted(label)}"
-        if label in CHOICES:  # a choice passes along it, not a gradient
+        if passes_no_gradient(label):  # a choice passes along it, not a gradient
             attributes += ", style=dashed" + (", arrowhead=none" if label == GRADIENT_STOPS else "")
         if (tail, head, label) in picture.gradients:  # a gradient carried back, beside the values (both on one set)
             attributes += f', color="{GRADIENT}", fontcolor="{GRADIENT}"'

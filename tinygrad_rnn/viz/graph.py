@@ -33,7 +33,7 @@ from ..function import Node as GraphNode
 from ..tensor import Tensor
 from .backward_rules import merge_backward_rules
 from .concatenated import concatenations, write_concatenations
-from .detached import around_cuts, cuts_in_time, detached_sources, draw_detached
+from .detached import around_cuts, cuts_in_time, detached_sources, draw_detached, name_cuts
 from .dropout_arrows import fold_dropout_steps
 from .initial_states import (
     decoder_reads,
@@ -169,6 +169,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         picture = bptt_picture(picture, generic=rolled, slide=slide and not rolled)
     if rolled:
         picture = rolled_picture(picture)
+    elif not backward:  # (before the notation writes the states: h⁽²⁾ on a dashed arrow as on a solid one)
+        name_cuts(picture)  # the state a detach() hands on, named on its dashed arrow: h₂
     picture.notes[:0] = renumbered_note(loops_numbered_from_0(roots))  # (once, whatever view: its steps t=1…T)
     if not values_named:
         return picture

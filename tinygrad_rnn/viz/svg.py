@@ -13,7 +13,7 @@ from .fitting import LEGEND_CELL, extent, slide_shaped
 from .font import FAMILY
 from .geometry import ARROW, LINE, Layout, Route, label_offsets
 from .node_details import coloured_norms, gradient_legend
-from .picture import CHOICES, GRADIENT_STOPS, Picture
+from .picture import CHOICES, GRADIENT_STOPS, Picture, passes_no_gradient
 from .scripts import svg_markup
 from .step_names import step_name_left
 
@@ -69,7 +69,7 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
         gradient = (tail, head, label) in picture.gradients
         parts.append(f'<path id="{prefix}-e{k}" class="edge{" gradient" if gradient else ""}" data-tail="{tail}" '
                      f'data-head="{head}" d="{path}" fill="none" stroke="{GRADIENT if gradient else "#555555"}"'
-                     f'{DASHED if label in CHOICES else ""}{"" if label == GRADIENT_STOPS else head_marker}/>')
+                     f'{DASHED if passes_no_gradient(label) else ""}{"" if label == GRADIENT_STOPS else head_marker}/>')
         if label and route.label_drawn and route.label_at is not None:
             parts.append(_edge_label(route, label, y_of(route.label_at[1]), GRADIENT if gradient else "#333333"))
     for node, state, route in placed.loops:  # the rolled view: a state handed back to its own cell
