@@ -173,3 +173,29 @@ def test_slides_11_to_13_say_which_weights_are_shared(make, said):
     made = make(deck_lecture.Lecture("rnn", resolve("usc")))
     assert said in words(ElementTree.fromstring(made)), words(ElementTree.fromstring(made))
     assert legible(*figure_sizes(made))
+
+
+BORROWED = "W_hy, b_y (CMU's names: this lecture names none)"  # as the notes write it, its scripts as typed
+
+
+def test_a_lecture_that_names_no_head_says_whose_w_hy_is_wherever_a_figure_writes_it():
+    """USC names no output layer: a figure writing W_hy, b_y — in its cells (label), in its key, in its BPTT Σ —
+    says they are CMU's, as slides 03 and 11–13 do (before: no figure said it; the key's BPTT footnote ended
+    '(params="label" writes them in every cell)', no key there). CMU's own names need no such note."""
+    from tinygrad_rnn.cli import language_model_loss
+    from tinygrad_rnn.viz.graph import build_picture
+
+    loss, _ = language_model_loss("lstm", steps=3)
+    for params, backward in (("label", False), ("key", False), ("key", True)):
+        notes = build_picture((loss,), level="cell", params=params, backward=backward, notation="usc").notes
+        assert BORROWED in notes, notes
+        if backward:  # (the BPTT figure names its Σ, and keys no row: nothing for params="label" to write back)
+            assert not any('params="label"' in note for note in notes), notes
+    assert not [note for note in build_picture((loss,), level="cell", notation="cmu").notes if "CMU's" in note]
+
+
+def test_slide_10_in_uscs_names_says_its_heads_names_are_cmus():
+    """The classifier's head is drawn 'linear W_hy, b_y': the one slide of USC's deck that wrote them unsaid."""
+    made = deck_graph_slides.classifier(deck_lecture.Lecture("lstm", resolve("usc")))
+    assert "Why, by (CMU's names: this lecture names none)" in words(ElementTree.fromstring(made))
+    assert legible(*figure_sizes(made))

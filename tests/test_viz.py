@@ -117,6 +117,31 @@ def test_gradient_colours_show_the_vanishing_gradient_of_a_tanh_rnn():
     assert "gradient norm" in text and text.count('fillcolor="#') > 8
 
 
+@pytest.mark.parametrize("level", ["cell", "step"])
+def test_gradient_colours_are_the_cells_alone_not_the_head_or_the_loss_after_them(level):
+    """The legend says ‖∂J/∂h_t‖ of each cell's h_t: a GRU's head and loss after its 5 steps were coloured on the
+    same scale, the loss's ∂J/∂J = 1 the yellow top of it (read as the largest ‖∂J/∂h‖), the cells' own
+    2·10⁻² … 0.23 squeezed into the lower half. Now only the cells carry a colour, and the scale spans them; every
+    node keeps its norm (the lecture page's panel says it)."""
+    from tinygrad_rnn.viz.dot import VIRIDIS
+    from tinygrad_rnn.viz.node_details import coloured_norms
+
+    tr.manual_seed(0)
+    gru, head = tr.nn.GRU(2, 3), tr.nn.Linear(3, 2)
+    output, _ = gru(tr.randn(5, 1, 2))
+    loss = tr.nn.functional.cross_entropy(head(output[-1]), tr.tensor([1]))
+    picture = build_picture((loss,), level=level, show_grads=True, show_shapes=False)
+    cells = [n.gradient_norm for n in picture.nodes if n.kind == "group" and n.step is not None]
+    coloured = [n.label for n, norm in zip(picture.nodes, coloured_norms(picture.nodes))
+                if norm is not None and n.kind != "group"]
+    assert len(cells) == 5 and None not in cells and coloured == []  # (before: ['cross_entropy', 'linear'])
+    assert picture.legend == (min(cells), max(cells))  # (before: (2.0·10⁻², 1.0))
+    assert {n.label.split("\n")[0]: n.gradient_norm for n in picture.nodes}["cross_entropy"] == 1.0  # (kept)
+    shaded = [line for line in viz.to_dot(loss, level=level, show_grads=True).splitlines()
+              if ("cross_entropy" in line or "linear" in line) and any(shade in line for shade in VIRIDIS)]
+    assert shaded == []
+
+
 def test_fixed_grad_range_makes_figures_comparable():
     _, loss = tanh_rnn_loss()
     assert viz.to_dot(loss, show_grads=True, grad_range=(1e-6, 1.0)).count("1·10⁻⁶") >= 1  # as a slide writes it

@@ -14,7 +14,7 @@ way round (every step's states run on to the next): the line drops down the gap 
 from __future__ import annotations
 
 from .geometry import LABEL_OFFSET, Box, Route, drawn_width, finish
-from .picture import CHOICES
+from .picture import passes_no_gradient
 from .risers import BESIDE_COLUMN
 
 
@@ -29,7 +29,8 @@ def feeds_the_last_step(grid, tail: int, head: int) -> bool:
 def drops_in_a_gap(grid) -> bool:
     """Whether a choice of the grid drops down the gap between two steps (its width then holds it beside the
     state's name there: :meth:`.coordinates.Coordinates._coordinates`)."""
-    return any(label in CHOICES and not feeds_the_last_step(grid, tail, head) for tail, head, label in grid.edge_list)
+    return any(passes_no_gradient(label) and not feeds_the_last_step(grid, tail, head)
+               for tail, head, label in grid.edge_list)
 
 
 CHOICE_CLEAR = 2  # lanes between a choice's way over the heads and the buses over it (one lane empty between)
@@ -41,7 +42,7 @@ def keep_a_lane(grid) -> None:
     along it, read as one bundle with it; a lane under it (6 points on a slide, 15 px) the dashed line still read
     as the solid bus's second line."""
     for tail, head, label in grid.edge_list:
-        if label in CHOICES and feeds_the_last_step(grid, tail, head):
+        if passes_no_gradient(label) and feeds_the_last_step(grid, tail, head):
             row = grid.block_of[tail][0]
             grid.lane.update({key: lane + CHOICE_CLEAR for key, lane in grid.lane.items() if key[:2] == (row, True)})
             grid.lanes_above[row] += CHOICE_CLEAR

@@ -208,11 +208,9 @@ class Lecture:
                                        for name in ("W_ih", "W_hh", "b_ih", "b_hh")))
 
     def head_borrowed(self) -> str:
-        """Where the lecture names no output layer (USC's writes a per-word softmax), what its figures and lines
-        call it by: the library's W_hy and b_y, CMU's symbols, said to be borrowed; else ""."""
-        borrowed = self.notation.preset != "pytorch" and "W_hy" not in self.notation.asked and \
-            "W_hy" not in PRESETS[self.notation.preset]["names"]
-        return "CMU's names: this lecture names none" if borrowed else ""
+        """Where the lecture names no output layer, that its lines' W_hy and b_y are CMU's (:meth:`.Notation.
+        head_borrowed`, the one rule its figures follow too); else ""."""
+        return self.notation.head_borrowed()
 
     def reads(self) -> str:
         """What the cell's input weight multiplies in the lecture's equations, as slide text: CS224N's W_e the

@@ -5,11 +5,12 @@ h.detach())`` — runs one sequence: the chunk after a cut continues the chain o
 cells stand in the same row, numbered on (t = 3, 4 after t = 1, 2). What crosses the cut is a leaf of the graph,
 a copy of the state the step before computed (``Tensor.detach``'s note of its source, a weak reference, no
 edge). Drawn as a leaf it would read as a new h₀; it is drawn as what it is: a dashed arrow from the step that
-computed the value to the step that reads it, "detach(): value only, no gradient" (:data:`.picture.DETACHED`),
-dashed as a choice's argmax is — and the backward figure draws no gradient arrow across it, only the dashed
-mark "gradient stops (detach)" (:data:`.picture.GRADIENT_STOPS`, ``views.py``). One chunk drawn alone (its loss's
-``backward()`` run chunk by chunk) starts from a leaf cut from a step of its own chain not drawn: it is drawn as that
-state, "c₄, h₄ / previous chunk", its arrow dashed and named the same, and the gradient stops at it.
+computed the value to the step that reads it, named by that state as a solid arrow is, "h₂.detach(): value only,
+no gradient" (:data:`.picture.DETACHED`, :func:`name_cuts`), dashed as a choice's argmax is — and the backward
+figure draws no gradient arrow across it, only the dashed mark "gradient stops (detach)"
+(:data:`.picture.GRADIENT_STOPS`, ``views.py``). One chunk drawn alone (its loss's ``backward()`` run chunk by
+chunk) starts from a leaf cut from a step of its own chain not drawn: it is drawn as that state, "c₄, h₄ / previous
+chunk", its arrow dashed and named the same, and the gradient stops at it.
 
 >>> import tinygrad_rnn as tr
 >>> from tinygrad_rnn.viz.graph import build_picture
@@ -19,8 +20,8 @@ state, "c₄, h₄ / previous chunk", its arrow dashed and named the same, and t
 ...     h = cell(tr.randn(1, 2), h.detach() if t == 2 else h)
 ...     losses.append(h.sum())
 >>> picture = build_picture((tr.stack(losses).sum(),), level="cell", show_shapes=False)
->>> [(picture.nodes[a].step, picture.nodes[b].step) for a, b, label in picture.edges if label == DETACHED]
-[(2, 3)]
+>>> [(picture.nodes[a].step, picture.nodes[b].step, label) for a, b, label in picture.edges if "detach()" in label]
+[(2, 3, 'h₂.detach(): value only, no gradient')]
 """
 
 from __future__ import annotations
@@ -30,7 +31,19 @@ from ..nn.chains import vertex_that_made
 from .initial_states import renamed
 from .kept_steps import left_out
 from .levels import group_key
-from .picture import CHOICES, CUTS, DETACHED, Node, in_time, steps_in_time
+from .picture import (
+    CUTS,
+    DETACHED,
+    Node,
+    Picture,
+    carried_across_cut,
+    in_time,
+    passes_no_gradient,
+    relabel_edges,
+    steps_in_time,
+    subscript,
+)
+from .step_states import state_name
 
 PREVIOUS_CHUNK = "previous chunk"  # a chunk's initial state, cut from the last state of the chunk before (not drawn)
 
@@ -84,6 +97,10 @@ def draw_detached(nodes: list[Node], edges: list, found: dict[int, int], before:
         drawn = at.get(id(made)) if level == "op" or made.step is None else groups.get(group_key(made, level))
         if id(before[leaf]) in at and drawn is not None:
             source_of[at[id(before[leaf])]] = drawn
+            state = _state_cut(before, leaf, op)  # what it hands on, named at both ends (a "…" may stand for either)
+            nodes[drawn].cut_from = _with(nodes[drawn].cut_from, state)
+            for head in {head for tail, head, _ in edges if tail == at[id(before[leaf])]}:
+                nodes[head].cut_into = _with(nodes[head].cut_into, state)
     if not source_of:
         return nodes, edges
     moved = [(source_of.get(tail, tail), head, DETACHED if tail in source_of else label)
@@ -92,6 +109,31 @@ def draw_detached(nodes: list[Node], edges: list, found: dict[int, int], before:
     kept = [position for position in range(len(nodes)) if position not in source_of]
     index = {old: new for new, old in enumerate(kept)}
     return [nodes[p] for p in kept], [(index[tail], index[head], label) for tail, head, label in moved]
+
+
+def _state_cut(before: list[Node], leaf: int, op: int) -> str:
+    """The state a detached leaf is a copy of, at the step that computed it (h₂): h or c, as the op that computed
+    it names its output (or a name the user gave it), else h."""
+    made = vertex_that_made(before[leaf].tensors[0])
+    return subscript(state_name(before[op], getattr(made, "output_index", 0)) or "h", before[op].step)
+
+
+def _with(names: str, name: str) -> str:
+    """"c₂", "h₂" → "c₂, h₂": the states one cut hands on, in order, each once."""
+    return ", ".join(sorted({*filter(None, names.split(", ")), name}))
+
+
+def name_cuts(picture: Picture) -> None:
+    """A forward figure's dashed arrows across a ``detach()`` between two drawn steps named as the solid ones are, by
+    the state each hands on — "h₂.detach(): value only, no gradient" (:func:`.picture.carried_across_cut`): its
+    value passes, its gradient does not. Unnamed, a student read the dashed arrow as nothing passing, or as a
+    fresh h₀. A chunk's state from the chunk before is named on its own node ("h₃ / previous chunk") already."""
+    def named(tail: int, head: int) -> str:  # (into a "…": by the step before it; out of one: by the step after)
+        return picture.nodes[head].cut_into or picture.nodes[tail].cut_from
+
+    relabel_edges(picture, [(tail, head, carried_across_cut(named(tail, head)) if label == DETACHED
+                             and named(tail, head) and picture.nodes[tail].kind != "input" else label)
+                            for tail, head, label in picture.edges])
 
 
 def carried_in(nodes: list[Node], edges: list[tuple[int, int, str]]) -> set[int]:
@@ -105,7 +147,7 @@ def named_in_gap(label: str, nodes: list[Node], tail: int, head: int) -> bool:
     them (``coordinates.py``): any but a choice's (it drops in a gap); a cut's only where it joins a chunk's state
     from the chunk before (its words ran over that node, and "gradient stops" under the arrow into the cell)."""
     cut = label in CUTS
-    return label not in CHOICES or cut and "input" in (nodes[tail].kind, nodes[head].kind)
+    return not passes_no_gradient(label) or cut and "input" in (nodes[tail].kind, nodes[head].kind)
 
 
 def _letter(label: str) -> str:
@@ -121,7 +163,8 @@ def cuts_in_time(nodes: list[Node], edges: list[tuple[int, int, str]]) -> list[i
     steps = {when: index for index, when in enumerate(sorted(set(steps_in_time(nodes, edges, True)) | hidden))}
     at = in_time(nodes, edges)
     return sorted({min(steps[at[tail]], steps[at[head]]) for tail, head, label in edges
-                   if label in CUTS and at[tail] in steps and at[head] in steps})
+                   if (label in CUTS or label.endswith(f".{DETACHED}"))  # (a cut named by its state: h₂.detach())
+                   and at[tail] in steps and at[head] in steps})
 
 
 def around_cuts(kept: tuple[int, ...], count: int, cuts: list[int], beside: bool = True) -> tuple[int, ...] | None:

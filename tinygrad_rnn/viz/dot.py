@@ -17,9 +17,9 @@ from .font import FAMILY, line_width
 from .geometry import FONT_SIZE, LABEL_MIDDLE, LINE, Box, Layout, Route, drawn_width, label_depth, lines_apart
 from .graph import Picture
 from .layout import labelled_layout
-from .node_details import gradient_legend
+from .node_details import coloured_norms, gradient_legend
 from .numbers import slide_number
-from .picture import CHOICES, GRADIENT_STOPS
+from .picture import CHOICES, GRADIENT_STOPS, passes_no_gradient
 from .scripts import dot_markup, dot_quoted, runs_markup
 from .step_names import step_name_left
 
@@ -91,8 +91,9 @@ def picture_to_dot(picture: Picture, laid_out: tuple[list[str], Layout] | None =
     for number, (text, box) in enumerate(placed.clusters):
         lines.append(f"  subgraph cluster_{number} {{ label={dot_quoted(text)}; bb=\"{_bb(box)}\"; style=rounded; "
                      f'color="#aaaaaa"; fontcolor="#444444"; fontsize=10; labeljust=l;{_moved_name(placed, number)} }}')
+    norms = coloured_norms(picture.nodes)
     for index, (node, label) in enumerate(zip(picture.nodes, labels)):
-        lines.append(_node_line(index, node, label, placed.boxes[index], picture))
+        lines.append(_node_line(index, node, label, placed.boxes[index], picture, norms[index]))
     for (tail, head, label), route in zip(picture.edges, placed.routes):
         attributes = f'pos="{_spline(route)}"'
         if label and not route.label_drawn:  # named on another edge of its fork
@@ -101,7 +102,7 @@ def picture_to_dot(picture: Picture, laid_out: tuple[list[str], Layout] | None =
             attributes += _label_attributes(route, label)
         elif label:
             attributes += f", label={dot_quoted(label)}"
-        if label in CHOICES:  # a choice passes along it, not a gradient
+        if passes_no_gradient(label):  # a choice passes along it, not a gradient
             attributes += ", style=dashed" + (", arrowhead=none" if label == GRADIENT_STOPS else "")
         if (tail, head, label) in picture.gradients:  # a gradient carried back, beside the values (both on one set)
             attributes += f', color="{GRADIENT}", fontcolor="{GRADIENT}"'
@@ -128,15 +129,15 @@ def _label_attributes(route: Route, label: str) -> str:
     return f', label={text}, lp="{route.label_at[0]:.1f},{middle:.1f}"'
 
 
-def _node_line(index: int, node, label: str, box: Box, picture: Picture) -> str:
+def _node_line(index: int, node, label: str, box: Box, picture: Picture, norm: float | None) -> str:
     attributes = (f'label={dot_quoted(label)}, pos="{box.x:.1f},{box.y:.1f}!", width={box.width / 72:.3f}, '
                   f"height={box.height / 72:.3f}, {STYLES[node.kind]}")
     if picture.legend is not None and node.kind != "ellipsis":
-        fill = colour(node.gradient_norm, *picture.legend)
+        fill = colour(norm, *picture.legend)  # (coloured_norms: a figure of cells colours its cells alone)
         if fill is not None:
             dark = fill in VIRIDIS[:5]
             attributes += f', fillcolor="{fill}", fontcolor="{"white" if dark else "black"}"'
-            attributes += f", tooltip={dot_quoted(f'gradient norm {node.gradient_norm:.3g}')}"
+            attributes += f", tooltip={dot_quoted(f'gradient norm {norm:.3g}')}"
     return f"  n{index} [{attributes}];"
 
 

@@ -34,7 +34,7 @@ from ..tensor import Tensor
 from .attention import attention_ops, place_attention_ops
 from .backward_rules import merge_backward_rules
 from .concatenated import concatenations, write_concatenations
-from .detached import around_cuts, cuts_in_time, detached_sources, draw_detached
+from .detached import around_cuts, cuts_in_time, detached_sources, draw_detached, name_cuts
 from .dropout_arrows import fold_dropout_steps
 from .found_steps import FOUND_NOTE, find_steps
 from .initial_states import (
@@ -53,6 +53,7 @@ from .loss_targets import loss_targets
 from .node_details import (
     attach_gradient_norms,
     clipped_note,
+    coloured_norms,
     mark_updated_leaves,
     shapes_on_all_or_none,
     updated_note,
@@ -61,7 +62,7 @@ from .node_details import (
 from .notation import Notation, cells_of_weights, resolve, short_name
 from .overlaid import overlaid_picture
 from .parameter_drawing import apply_params
-from .parameter_names import input_weight_notes, name_parameters, parameter_notes
+from .parameter_names import borrowed_head_notes, input_weight_notes, name_parameters, parameter_notes
 from .parameter_roles import parameter_roles
 from .picture import (
     Node,
@@ -182,6 +183,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
         picture = bptt_picture(picture, generic=rolled, slide=slide and not rolled)
     if rolled:
         picture = rolled_picture(picture)
+    elif not backward:  # (before the notation writes the states: h⁽²⁾ on a dashed arrow as on a solid one)
+        name_cuts(picture)  # the state a detach() hands on, named on its dashed arrow: h₂
     picture.notes[:0] = renumbered_note(loops_numbered_from_0(roots))  # (once, whatever view: its steps t=1…T)
     picture.notes[:0] = [FOUND_NOTE] if found else []
     if not values_named:
@@ -193,6 +196,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     written_in = name_values(picture, notation.for_cells(cells), {short_name(t.name) for t in leaves},
                              params != "hide", tokens, targets, known)
     picture.notes += input_weight_notes(picture, notation)  # CS224N's W_e drawn on x⁽ᵗ⁾: what x⁽ᵗ⁾ stands for
+    picture.notes += borrowed_head_notes(picture, notation)  # USC's figure writing W_hy, b_y: whose they are
     if level != "op":  # each sequence's h_n, where a batch ran with lengths=
         modules = {node.chain: node.row[0] for node in picture.nodes if node.chain is not None and node.row}
         loss = written_in.symbol("J") if backward else ""  # (∂L/∂hₜ, as its arrows)
@@ -202,7 +206,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     if level != "op" and not backward:  # a head's states that a cat joined: [h₄⁽→⁾; h₁⁽←⁾] under its name
         write_concatenations(picture, concatenations(tensors), notation)
     if show_grads:  # the scale spans the norms drawn, unless fixed (to compare several figures)
-        norms = [n.gradient_norm for n in picture.nodes if n.gradient_norm]
+        norms = [norm for norm in coloured_norms(picture.nodes) if norm]  # (a figure of cells: theirs alone)
         picture.legend = tuple(grad_range) if grad_range else (picture.legend or ((min(norms), max(norms)) if norms
                                                                                  else None))
     if slide:  # a scalar's shape () says nothing on a slide
@@ -295,7 +299,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         time_steps = steps_within_chains(chains_in_time(nodes, edges))  # its chains' ends are more than 5: all)
         time_steps = time_steps and around_cuts(time_steps, count, cuts_in_time(nodes, edges), beside=backward)
     if time_steps is not None:
-        norms = [n.gradient_norm for n in nodes if n.gradient_norm]
+        norms = [norm for norm in coloured_norms(nodes) if norm]
         if norms and time_steps != slice(None):  # coloured on the scale of the whole sequence: a slice alone would
             # stretch a 2× range into a rainbow (every step drawn: nothing to say)
             legend = (min(norms), max(norms))

@@ -44,6 +44,22 @@ def attach_gradient_norms(roots, nodes, outputs_of) -> None:
         nodes[position].gradient_norm = square**0.5
 
 
+def coloured_norms(nodes: list[Node]) -> list[float | None]:
+    """The norm each node is coloured by (None: left uncoloured). A figure of cells colours its cells alone (the
+    steps' groups, :func:`gradient_legend`): the vanishing lesson is the fade along the row of cells. A head or a
+    loss outside the steps coloured on the same scale read as one more ‖∂J/∂h_t‖ — the loss's ∂J/∂J = 1 as the
+    largest of all — and stretched the scale past the cells' own range (a GRU's five cells, 2·10⁻² … 0.23, drawn on
+    2·10⁻² … 1: the last cell mid-green, the loss yellow). Every node keeps its norm (the page's panel says it).
+
+    >>> cell, loss = Node(0, "group", "RNN cell", step=1, gradient_norm=0.1), Node(1, "op", "mse", gradient_norm=1.0)
+    >>> coloured_norms([cell, loss]), coloured_norms([loss])
+    ([0.1, None], [1.0])
+    """
+    cells = any(node.kind == "group" for node in nodes)
+    return [node.gradient_norm if not cells or node.kind == "group" and node.step is not None else None
+            for node in nodes]
+
+
 def gradient_legend(nodes: list[Node]) -> str:
     """The title of ``show_grads``' colour bar: what the colours are. A figure of cells colours each by ‖∂J/∂h_t‖
     of the h_t it passes on (``levels.merge_groups``) — not the weights' ``.grad``, which is what clipping

@@ -245,6 +245,19 @@ class Notation:
             return f"^[{mark}]"
         return chain_mark(mark)
 
+    def head_borrowed(self) -> str:
+        """Where the lecture names no output layer (USC's writes a per-word softmax), what its figures and lines
+        call it by: the library's W_hy and b_y, CMU's symbols, said to be borrowed; else "" (its own, a user's, or
+        PyTorch's, whose names they are). Said wherever such a lecture writes them: a slide's line, a figure's
+        labels, its key, its BPTT Σ (:func:`.parameter_names.borrowed_head_notes`).
+
+        >>> resolve("usc").head_borrowed(), resolve("cmu").head_borrowed(), resolve("pytorch").head_borrowed()
+        ("CMU's names: this lecture names none", '', '')
+        """
+        borrowed = self.preset != "pytorch" and "W_hy" not in self.asked and \
+            "W_hy" not in PRESETS[self.preset]["names"]
+        return "CMU's names: this lecture names none" if borrowed else ""
+
     def in_text(self, text: str) -> str:
         """Slide text written with PyTorch's h_t and J (:func:`.slide.runs_of` draws its scripts) in the
         notation: h^(t) where the lecture writes time above, and its letter for the loss (L in CMU's).

@@ -238,3 +238,19 @@ def input_weight_notes(picture: Picture, notation: Notation) -> list[str]:
                 not first[len(x):len(x) + 1].isalpha():
             return [said]
     return []
+
+
+def borrowed_head_notes(picture: Picture, notation: Notation) -> list[str]:
+    """Where the lecture names no output layer (:meth:`.Notation.head_borrowed`: USC's) and the figure writes its
+    head's W_hy or b_y — in a node, in the key of a row's weights, in a BPTT figure's Σ — that they are CMU's, said
+    once, as the deck's slides say it: W_hy beside W_x, W_h with no word mixes two notations.
+
+    >>> from tinygrad_rnn.viz.notation import resolve
+    >>> head = Picture([Node(0, "group", "linear", parameters=["W_hy", "b_y"])], [])
+    >>> borrowed_head_notes(head, resolve("usc")), borrowed_head_notes(head, resolve("cmu"))
+    (["W_hy, b_y (CMU's names: this lecture names none)"], [])
+    """
+    borrowed = notation.head_borrowed()
+    names = (notation.symbol("W_hy"), notation.symbol("b_y"))
+    written = any(name in text for node in picture.nodes for text in (node.label, *node.parameters) for name in names)
+    return [f"{names[0]}, {names[1]} ({borrowed})"] if borrowed and written else []

@@ -20,6 +20,35 @@ GRADIENT_STOPS = "gradient stops (detach)"  # its mark in a backward figure, whe
 CUTS = (DETACHED, GRADIENT_STOPS)  # a detach()'s labels: the value carried across it (forward), its cut (backward)
 CHOICES = ("argmax", "sampled", *CUTS)  # labels of an edge along which no gradient passes: a
 # choice (ŷ_t → the next input, how the token was chosen), or a detached value and its cut: drawn dashed
+
+
+def carried_across_cut(states: str) -> str:
+    """A forward figure's dashed arrow across a ``detach()`` between two drawn steps, named as a solid arrow is by
+    the state it hands on — its value still passes — written as the code cuts it (``detached.name_cuts``).
+
+    >>> carried_across_cut("h₂"), carried_across_cut("c₂, h₂")
+    ('h₂.detach(): value only, no gradient', '(c₂, h₂).detach(): value only, no gradient')
+    """
+    return f"{f'({states})' if ', ' in states else states}.{DETACHED}"
+
+
+def cut_lines(label: str) -> list[str]:
+    """A cut named by its states (:func:`carried_across_cut`) as a slide breaks it between two steps: the states
+    on a line of their own over the cut's two, so that the gap is no wider than an unnamed cut's (one line "(c₃,
+    h₃).detach():" widened a CS224N LSTM's gaps past its slide, and a "…" then hid the cut); [] for any other label.
+
+    >>> cut_lines("h₂.detach(): value only, no gradient"), cut_lines("h₂")
+    (['h₂', 'detach(): value', 'only, no gradient'], [])
+    """
+    if label == DETACHED or not label.endswith(f".{DETACHED}"):
+        return []
+    return [label[: -len(DETACHED) - 1], "detach(): value", "only, no gradient"]
+
+
+def passes_no_gradient(label: str) -> bool:
+    """Whether an edge so labelled carries no gradient (:data:`CHOICES`, or a cut named by its state:
+    :func:`carried_across_cut`): what a drawing dashes and routes as a choice."""
+    return label in CHOICES or label.endswith(f".{DETACHED}")
 CHOICE_INPUT = -1  # the input position of such a link in graph.py's links: not an input of the op
 BACKWARD_ROW = "∂"  # the first part of a row of the backward half of a forward-and-backward figure (drawn below)
 
@@ -46,6 +75,8 @@ class Node:
     # h and c: two arrows; one state read by two ops: one line that forks)
     carries: dict[Any, int] = field(default_factory=dict)
     initial: bool = False  # the state a recurrence starts from (h₀, c₀), as the graph says (initial_states.py)
+    cut_into: str = ""  # the states a detach() hands this step, their values only (h₂; c₂, h₂): detached.py
+    cut_from: str = ""  # the states this step computed that a detach() hands on (the same names)
 
 
 SUM_OF_LOSSES = "Σₜ Jₜ"  # the node the per-step losses of a running sum meet in

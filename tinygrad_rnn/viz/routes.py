@@ -30,7 +30,7 @@ from .geometry import (
     off_the_corner,
 )
 from .named_passes import upright_x
-from .picture import CHOICES, is_backward_rule
+from .picture import is_backward_rule, passes_no_gradient
 from .ports import PORT_GAP
 from .risers import BESIDE_COLUMN, Risers
 from .state_routes import StateRoutes, state_first
@@ -88,7 +88,7 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
         along_bus = encoder_state_bus(self.nodes, self.boxes, tail, head, label, self.backward)
         if along_bus is not None:  # an encoder state into a decoder step's attention
             return along_bus
-        if label in CHOICES and abs(a.x - b.x) > 1 and abs(a.y - b.y) > 1:
+        if passes_no_gradient(label) and abs(a.x - b.x) > 1 and abs(a.y - b.y) > 1:
             if feeds_the_last_step(self, tail, head):  # (round its far side, across no state: choice_routes)
                 return round_the_last_step(self, tail, a, b, label)
             return self._choice_route(a, b, label)
@@ -202,10 +202,11 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
         # chain rule into the layer below, (∂(h₂⁽²⁾, c₂⁽²⁾)/∂h₂⁽¹⁾)ᵀ ∂J/∂(h₂⁽²⁾, c₂⁽²⁾), in one line was pushed off
         # its own line to the left, under the previous column's (or the Σ beside the first)
         wide = len(label) > LONG_BESIDE  # (a short one, t=1, t=2, t=3 into a Σ, (1/4) ∂J₁/∂h₁, stays one line)
-        lines = [label] if not steep or label in CHOICES else self._drawn(label) if wide else \
+        lines = [label] if not steep or passes_no_gradient(label) else self._drawn(label) if wide else \
             self._narrow_past_risers(label)
         widest = max(len(line) for line in lines)
-        along, beside = (0.25 if label in CHOICES else 0.5), (3 * widest + 6 if steep or label in CHOICES else 4)
+        choice = passes_no_gradient(label)
+        along, beside = (0.25 if choice else 0.5), (3 * widest + 6 if steep or choice else 4)
         route = finish([start], end, label, (start[0] + (end[0] - start[0]) * along + beside,
                                               start[1] + (end[1] - start[1]) * along + 6
                                               + label_depth(lines) / 2))

@@ -11,6 +11,7 @@ import re
 
 from . import tracks as unnamed  # (here `tracks` names a gap's list of named states)
 from .geometry import LABEL_DESCENT, LABEL_OFFSET, Box, Route, finish, label_depth, label_lines, lines_within
+from .picture import cut_lines
 from .scripts import FROM_SUPERSCRIPT
 
 
@@ -81,7 +82,7 @@ class StateRoutes:
     def _drawn(self, label: str, tracks: int = 1) -> list[str]:
         """A state's label as drawn between two steps: on a slide in two lines where that is narrower, and
         where its gap holds at most two states (each grows away from the other; a third would meet one)."""
-        return label_lines(label) if self.slide and tracks <= 2 else [label]
+        return (cut_lines(label) or label_lines(label)) if self.slide and tracks <= 2 else [label]
 
     def loop_label(self, state: str, loops: int) -> list[str]:
         """A rolled cell's loop label as drawn: in two lines on a slide where the cell has one loop (the

@@ -12,8 +12,8 @@ from .dot import GRADIENT, VIRIDIS, colour, legend_labels
 from .fitting import LEGEND_CELL, extent, slide_shaped
 from .font import FAMILY
 from .geometry import ARROW, LINE, Layout, Route, label_offsets
-from .node_details import gradient_legend
-from .picture import CHOICES, GRADIENT_STOPS, Picture
+from .node_details import coloured_norms, gradient_legend
+from .picture import CHOICES, GRADIENT_STOPS, Picture, passes_no_gradient
 from .scripts import svg_markup
 from .step_names import step_name_left
 
@@ -69,7 +69,7 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
         gradient = (tail, head, label) in picture.gradients
         parts.append(f'<path id="{prefix}-e{k}" class="edge{" gradient" if gradient else ""}" data-tail="{tail}" '
                      f'data-head="{head}" d="{path}" fill="none" stroke="{GRADIENT if gradient else "#555555"}"'
-                     f'{DASHED if label in CHOICES else ""}{"" if label == GRADIENT_STOPS else head_marker}/>')
+                     f'{DASHED if passes_no_gradient(label) else ""}{"" if label == GRADIENT_STOPS else head_marker}/>')
         if label and route.label_drawn and route.label_at is not None:
             parts.append(_edge_label(route, label, y_of(route.label_at[1]), GRADIENT if gradient else "#333333"))
     for node, state, route in placed.loops:  # the rolled view: a state handed back to its own cell
@@ -77,6 +77,7 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
         parts.append(f'<path class="edge loop" data-tail="{node}" data-head="{node}" d="{path}" fill="none" '
                      f'stroke="#555555"{DASHED if state in CHOICES else ""} marker-end="url(#{prefix}-arrow)"/>')
         parts.append(_edge_label(route, state, y_of(route.label_at[1])))
+    norms = coloured_norms(picture.nodes) if figure and picture.legend is not None else []
     for i, (node, box, label) in enumerate(zip(picture.nodes, placed.boxes, labels)):
         lines = label.split("\n")
         first = y_of(box.y) - (len(lines) - 1) * LINE / 2 + 3.5
@@ -85,7 +86,7 @@ def picture_to_svg(picture: Picture, placed: Layout, labels: list[str], prefix: 
         width = 2.5 if node.kind in ("group", "output") else 1
         fill, ink = FILL[node.kind], "#000000"
         if figure and picture.legend is not None and node.kind != "ellipsis":
-            shade = colour(node.gradient_norm, *picture.legend)
+            shade = colour(norms[i], *picture.legend)
             if shade is not None:
                 fill, ink = shade, "#ffffff" if shade in VIRIDIS[:5] else "#000000"
         parts.append(f'<g id="{prefix}-n{i}" class="node {node.kind}" data-index="{i}" tabindex="0">'

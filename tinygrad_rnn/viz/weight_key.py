@@ -58,6 +58,8 @@ def write_weight_key(picture: Picture, notation: Notation) -> None:
         marks = ", ".join(mark for mark, _ in members)
         lines.append(f"Every {what} of {whose} {letter}: {', '.join(named)} ({letter} = {marks})"
                      f"{_stacked(what, named)}")
+    if not lines:  # no row names weights (a BPTT figure: its Σ name them): no key, nor how to bring its names back
+        return
     key = "; ".join(line[0].lower() + line[1:] if k else line for k, line in enumerate(lines))
     back = f" ({left_out_notes()[2]})"  # how to draw the names in every cell again: save's keyword, or the CLI's flag
     footnote = next((k for k, note in enumerate(picture.notes) if EVERY_STEP in note), None)
