@@ -640,3 +640,20 @@ def test_the_sums_stage_draws_each_weights_sum_with_one_arrow_from_every_step(ce
                 list(range(1, len(weight["terms"]) + 1)), where
             assert all(tail in panel["computed"][str(t)] for t, tail in arrows), where
         assert sums["held"] == sorted(set(sums["named"]) | {panel["weights"][0]["sum_node"]})
+
+
+@pytest.mark.parametrize("kind", ["rnn", "gru"])
+def test_a_loss_last_page_says_the_loss_j_where_the_figure_draws_it(kind):
+    """A loss on the last step is drawn at the right of h_T, none above a cell: the panel said "∂J/∂h₈|(above) … from
+    above 2.8" of the arrow that enters from the right, and "from above 0" at every t < T, of a loss drawn nowhere.
+    Now ∂J/∂h_T comes from the loss J, and a step no loss reads says so; a GRU's z path goes around the candidate n
+    (it said "skips the layer": a layer is a stacked layer)."""
+    layer, loss = last_step_loss(kind, steps=3)
+    [panel] = viz.lecture(loss, layer).data["panels"]
+    words = {t: re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", _backward_math(panel, t))) for t in range(1, 4)}
+    assert all("above" not in said and "layer" not in said for said in words.values()), words
+    assert "∂J / ∂h 3 from the loss J" in words[3] and f"from the loss J {js(panel['hidden_norms'][2])}" in words[3]
+    assert all("(no loss at this step)" in words[t] and "from the loss J" not in words[t] for t in (1, 2))
+    if kind == "gru":
+        assert all(f"(the part through z {t + 1} ⊙ h {t} , around the candidate n {t + 1} )" in words[t]
+                   for t in (1, 2)), words
