@@ -91,10 +91,22 @@ def _closer_to_the_row(picture: Picture, placed: Layout, sigma: int, sums: list[
         placed.routes[k] = replace(placed.routes[k], points=[(x + shift, y), *rest])
 
 
-def weight_box(figure: str, held: list[int], chosen: list[int], hidden: list[int]) -> tuple[float, ...] | None:
+def weight_boxes(figure: str, held: list[int], own: list[list[int]]) -> tuple[list, list]:
+    """Each weight's :func:`weight_box` (``own``: each weight's Σ node, or none), with the rows its terms come from
+    and without what those feed: the page holds the first where its text keeps its size, else the second
+    (lecture_fit.js, ``namedBox``: an LSTM language model's J⁽ᵗ⁾ over the head's Σ set the figure's text at 23.7 px
+    at 1,920 × 1,080)."""
+    sums = {node for mine in own for node in mine}
+    return ([weight_box(figure, held, mine, sorted(sums - set(mine))) for mine in own],
+            [weight_box(figure, held, mine, sorted(sums - set(mine)), sources=False) for mine in own])
+
+
+def weight_box(figure: str, held: list[int], chosen: list[int], hidden: list[int],
+               sources: bool = True) -> tuple[float, ...] | None:
     """The box the sums stage's window holds with one weight chosen (``chosen``: its Σ node, or none): the row the
     stage names and that Σ (:func:`.stage_window.named_box`; ``hidden``, the other rows' Σ, not drawn), the rows its
-    terms come from (where its terms' arrows leave nodes outside the row: those and what they feed), and the step
+    terms come from (where its terms' arrows leave nodes outside the row: those and, with ``sources``, what they
+    feed), and the step
     labels t=1 … T on the arrows of its terms, a unit to spare (a label has no outline). The head's Σ of a GRU
     language model (U, b₂ in CS224N's names) stands over the head's row, its bus over that row and the labels over
     the bus: the box of the Σ and the rows it reached cut them in half at 1,920 × 1,080, J_t out of view.
@@ -110,7 +122,8 @@ def weight_box(figure: str, held: list[int], chosen: list[int], hidden: list[int
     # which ∂J/∂s_t comes from): held whole, the arrows between them cut no side of the window, which moved in clear
     # of them and cut the labels
     tails = {int(tail) for tail, head, _ in EDGE.findall(figure) if int(head) in chosen} - set(held)
-    fed = {int(head) for tail, head, _ in EDGE.findall(figure) if int(tail) in tails and int(head) not in chosen}
+    fed = {int(head) for tail, head, _ in EDGE.findall(figure) if int(tail) in tails and int(head) not in chosen
+           and sources}
     box = named_box(figure, held + chosen + sorted(tails | fed), hidden)
     labels = []
     for found in TERM_LABEL.finditer(figure):
