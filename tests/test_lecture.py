@@ -640,3 +640,49 @@ def test_the_sums_stage_draws_each_weights_sum_with_one_arrow_from_every_step(ce
                 list(range(1, len(weight["terms"]) + 1)), where
             assert all(tail in panel["computed"][str(t)] for t, tail in arrows), where
         assert sums["held"] == sorted(set(sums["named"]) | {panel["weights"][0]["sum_node"]})
+
+
+@pytest.mark.parametrize("kind", ["rnn", "gru"])
+def test_a_loss_last_page_says_the_loss_j_where_the_figure_draws_it(kind):
+    """A loss on the last step is drawn at the right of h_T, none above a cell: the panel said "∂J/∂h₈|(above) … from
+    above 2.8" of the arrow that enters from the right, and "from above 0" at every t < T, of a loss drawn nowhere.
+    Now ∂J/∂h_T comes from the loss J, and a step no loss reads says so; a GRU's z path goes around the candidate n
+    (it said "skips the layer": a layer is a stacked layer)."""
+    layer, loss = last_step_loss(kind, steps=3)
+    [panel] = viz.lecture(loss, layer).data["panels"]
+    words = {t: re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", _backward_math(panel, t))) for t in range(1, 4)}
+    assert all("above" not in said and "layer" not in said for said in words.values()), words
+    assert "∂J / ∂h 3 from the loss J" in words[3] and f"from the loss J {js(panel['hidden_norms'][2])}" in words[3]
+    assert all("(no loss at this step)" in words[t] and "from the loss J" not in words[t] for t in (1, 2))
+    if kind == "gru":
+        assert all(f"(the part through z {t + 1} ⊙ h {t} , around the candidate n {t + 1} )" in words[t]
+                   for t in (1, 2)), words
+
+
+def test_the_sums_window_holds_a_chosen_weights_step_labels_and_the_row_its_terms_come_from():
+    """A GRU language model in CS224N's names, U chosen: the Σ of the head's weights stands over the head's row, its
+    bus over that row, the labels t=1 … T over the bus, and J⁽ᵗ⁾ (where ∂J/∂s⁽ᵗ⁾ comes from) over them. The window's
+    box stopped at the Σ's top: at 1,920 × 1,080 the labels were cut in half and J⁽ᵗ⁾ out of view."""
+    from tinygrad_rnn.cli import _last_step_loss, build_parser
+    from tinygrad_rnn.viz.stage_window import EDGE, lit_labels
+
+    term_label = re.compile(r'<path [^>]*data-head="(\d+)"[^>]*/>\s*(<text [^>]*class="edge-label[^"]*"[^>]*>.*?'
+                            r'</text>)', re.DOTALL)  # (an arrow's label: right after its route)
+
+    args = build_parser().parse_args(["lecture", "--cell", "gru", "--notation", "cs224n", "--loss", "every"])
+    page = viz.lecture(*_last_step_loss(args.cell, args))
+    [panel], figure = page.data["panels"], page.slides[0]["sums_svg"]
+    sums = panel["stages"][-1]
+    boxes = {int(i): tuple(float(v) for v in xywh) for i, *xywh in re.findall(
+        r'data-index="(\d+)"[^>]*><rect x="([-\d.]+)" y="([-\d.]+)" width="([\d.]+)" height="([\d.]+)"', figure)}
+    edges = [(int(tail), int(head)) for tail, head, _ in EDGE.findall(figure)]
+    for weight, held in zip(panel["weights"], sums["weight_boxes"], strict=True):
+        if weight["name"] != "W_hy":  # (U, in CS224N's names)
+            continue
+        labels = [lit_labels(found.group(2).replace('class="edge-label', 'class="edge-label carried'))[0]
+                  for found in term_label.finditer(figure) if int(found.group(1)) == weight["sum_node"]]
+        assert len(labels) == 8 and all(held[1] <= b[1] and b[3] <= held[3] for b in labels), (held, labels)
+        tails = {tail for tail, head in edges if head == weight["sum_node"]}
+        losses = {head for tail, head in edges if tail in tails and head != weight["sum_node"]}
+        assert len(losses) == 8 and all(held[1] <= boxes[i][1] and boxes[i][1] + boxes[i][3] <= held[3]
+                                        for i in losses), (held, [boxes[i] for i in losses])

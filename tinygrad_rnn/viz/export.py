@@ -298,7 +298,7 @@ def _sum_bars(panel: dict, stage: dict, box: tuple[float, float, float, float], 
     caption = notation.in_text(f"‖∂J/∂{weight['name']}|_(t)‖, one bar per step")
     parts = [text_svg(runs_of(caption), left, top + 28, SMALLEST_PX)]
     parts += bars([_printed(v) for v in weight["terms"]], [str(t) for t in range(1, steps + 1)],
-                      (left, top + 44, width, height - 44 - 80), shown, current)
+                      (left, top + 44, width, height - 44 - 80), shown, current, every_value=stage["phase"] == "sums")
     running = _printed(weight["running"][reached - 1]) if count > 0 else 0.0
     parts.append(note(f"‖running sum‖ = {slide_number(running)} ({count} of {steps} terms)", left, top + height - 44))
     if count == steps:

@@ -64,7 +64,9 @@ function tinygradRnnFit(root, graph, note) {
   const heldBox = (svg, stage) => asBox(stage.weight_boxes ? stage.weight_boxes[Number(root.dataset.weight) || 0] :
     stage.named_box);
   function namedBox(svg, stage) {
-    const held = heldBox(svg, stage), near = asBox(stage.near_box);
+    // (the sums stage's chosen weight: its box without what its terms' rows feed, J⁽ᵗ⁾ over the head's Σ)
+    const chosen = Number(root.dataset.weight) || 0;
+    const held = heldBox(svg, stage), near = asBox(stage.weight_near ? stage.weight_near[chosen] : stage.near_box);
     if (!held || !near) return held;
     const needed = parseFloat(getComputedStyle(root).fontSize) / smallestFont(svg);
     const chain = withLit(held, svg);
@@ -73,7 +75,10 @@ function tinygradRnnFit(root, graph, note) {
   // The labels of the arrows the stage lights, what they carry back (lecture_lit.js), each with a unit
   // to spare (a label has no outline): in view with what the stage names (over a row of cells where wider than
   // their gap, the first line of an LSTM's (∂c₂/∂c₁)ᵀ ∂J/∂c₂ was cut off at 1,280 × 720).
-  const litLabels = (svg) => [...svg.querySelectorAll(".edge-label.carried")].map((label) => label.getBBox())
+  // The sums stage's step labels t=1 … T on the chosen weight's arrows are kept so too (U's, over the head's bus, were
+  // cut in half by a side moved in clear of the arrows from the head to J⁽ᵗ⁾).
+  const litLabels = (svg) => [...svg.querySelectorAll(".edge-label.carried, .edge-label.term-arrow")]
+    .map((label) => label.getBBox())
     .map((b) => ({ left: b.x - 1, right: b.x + b.width + 1, top: b.y - 1, bottom: b.y + b.height + 1 }));
   const withLit = (box, svg) => box && around([box, ...litLabels(svg)]);
   const namedAndLit = (svg, stage) => withLit(namedBox(svg, stage), svg);

@@ -33,7 +33,7 @@ from .lecture_numbers import (
     what_the_loss_is,
 )
 from .lecture_stages import pytorch_name, stages
-from .lecture_sums import sums_over_the_row
+from .lecture_sums import sums_over_the_row, weight_boxes
 from .node_details import values_of
 from .notation import Notation, resolve
 from .picture import PER_STEP, is_sum_of_losses, mean_over
@@ -175,9 +175,8 @@ def _hold_the_chosen_sum(stage: dict[str, Any], figure: str, weights: list[dict[
     drawn — each weight's box in ``weight_boxes`` (lecture_fit.js takes the chosen one's; the first weight's when
     the page opens, and it is held). ``row_box``: the row of cells it names on the unrolled figure, which the
     unrolled stages' one layout holds as well (lecture_fit.js, ``namedExtent``)."""
-    sums = {weight["sum_node"] for weight in weights if weight["sum_node"] is not None}
     own = [[weight["sum_node"]] if weight["sum_node"] is not None else [] for weight in weights]
-    stage["weight_boxes"] = [named_box(figure, stage["held"] + mine, sorted(sums - set(mine))) for mine in own]
+    stage["weight_boxes"], stage["weight_near"] = weight_boxes(figure, stage["held"], own)  # (with J_t, without)
     stage["held"] = sorted(stage["held"] + own[0])
     stage["named"] = sorted(stage["named"] + own[0])  # (an exported stage holds what is named: its Σ beside the
     # steps a slide's width holds at 24 px, where the page holds every step)

@@ -213,14 +213,20 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
     def d(name: str) -> str:
         return _symbol(f"∂J/∂{name}")
 
-    # J = (1/T) Σ_t J_t (the page finds J_t only for a mean over the steps): what comes from above is its 1/T share
-    above = _row(_text(f"(1/{steps}) "), _symbol(f"∂J_{t}/∂h_{t}")) if numbers["losses"] is not None else \
-        _symbol(f"∂J/∂h_{t}|_(above)")
-    norms = [_norm_of(d(f"h_{t}")), _op("="), _number(numbers["hidden_norms"][t - 1]), _text(":"), BREAK,
-             _text("  from above "), _number(numbers["from_above"][t - 1])]
+    # the part that does not come through step t+1, named where the figure draws it: J = (1/T) Σ_t J_t (the page finds
+    # J_t only for a mean over the steps) draws J_t above step t, and what comes from above is its 1/T share; any
+    # other J is drawn after the last step (J = Σ h_T at its right), and its part comes from the loss J, none at a
+    # step no loss reads (a loss-last page said "from above 0" of a loss drawn nowhere above, "from above" at T of the
+    # arrow from the right)
+    direct = numbers["from_above"][t - 1]
+    per_step = numbers["losses"] is not None
+    above = _row(_text(f"(1/{steps}) "), _symbol(f"∂J_{t}/∂h_{t}")) if per_step else _symbol(f"∂J/∂h_{t}|_(J)")
+    said = [BREAK, _text("  from above " if per_step else "  from the loss J "), _number(direct)] \
+        if per_step or direct or t == steps else []
+    norms = [_norm_of(d(f"h_{t}")), _op("="), _number(numbers["hidden_norms"][t - 1]), _text(":"), *said]
     if t == steps:
-        lines = [_row(d(f"h_{t}"), _op("="), above, BREAK, _text("   (the last step: no later step adds a part)")),
-                 _row(*norms)]
+        whole = [_op("="), above] if per_step else [_text(" from the loss J")]
+        lines = [_row(d(f"h_{t}"), *whole, BREAK, _text("   (the last step: no later step adds a part)")), _row(*norms)]
     else:
         local = _symbol(f"∂h_{t + 1}/∂h_{t}")
         written, through = local_jacobian(kind, str(t + 1), str(t), names["W_hh"])
@@ -239,8 +245,10 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
         # own where the line is too wide: a line more set an LSTM's t = 2 at 1,920 × 1,080 too small to show its detail)
         carried = [_text(","), BREAK, _text("  "), *right[2:], _op("="), _later_losses(t, steps),
                    _text("  (the lit h arrow)")] if numbers["losses"] is not None else []
-        lines = [_row(d(f"h_{t}"), _op("="), above, *right, *carried),
-                 _row(*norms, _text(","), BREAK, _text("  from the right "), _number(numbers["from_right"][t - 1])),
+        first = [above, *right] if said else [*right[2:], BREAK, _text("   (no loss at this step)")]
+        lines = [_row(d(f"h_{t}"), _op("="), *first, *carried),
+                 _row(*norms, *([_text(",")] if said else []), BREAK, _text("  from the right "),
+                      _number(numbers["from_right"][t - 1])),
                  local_line]
         if kind == "lstm":  # a line of its own: a long line would shrink the whole equation to fit the window
             lines.insert(1, _delta_line(kind, t, names, also_next=True))
@@ -259,7 +267,9 @@ def _backward_lines(kind: str, t: int, steps: int, numbers: dict[str, Any], weig
         lines.append(_row(*norms))
     if numbers["z_path"] is not None and numbers["z_path"][t - 1] is not None:
         lines.append(_row(_norm_of(_row(_symbol(f"z_{t + 1}"), _op("⊙"), d(f"h_{t + 1}"))), _op("="),
-                          _number(numbers["z_path"][t - 1]), BREAK, _text("   (the part that skips the layer)")))
+                          _number(numbers["z_path"][t - 1]), BREAK, _text("   (the part through "),
+                          _symbol(f"z_{t + 1}"), _op("⊙"), _symbol(f"h_{t}"), _text(", around the candidate "),
+                          _symbol(f"n_{t + 1}"), _text(")")))
     w_hh = next((w for w in weights if w["role"] == "W_hh"), None)
     if w_hh is not None:
         if kind != "lstm" or t == steps:  # an LSTM's, before T: defined under ∂J/∂h_t, with δ_{t+1}

@@ -24,10 +24,13 @@ where the layout put them.
 
 from __future__ import annotations
 
+import re
+import xml.etree.ElementTree as ElementTree
 from dataclasses import replace
 
-from .geometry import ARROW, LABEL_LINE, Box, Layout, finish
+from .geometry import ARROW, LABEL_LINE, Box, Layout, drawn_width, finish
 from .picture import Picture
+from .stage_window import EDGE, named_box
 
 CLEAR = 4.0  # between the Σ and the drops' labels under it, and between its rising leg and the first drop
 
@@ -86,3 +89,55 @@ def _closer_to_the_row(picture: Picture, placed: Layout, sigma: int, sums: list[
     for k in leaving:
         (x, y), *rest = placed.routes[k].points
         placed.routes[k] = replace(placed.routes[k], points=[(x + shift, y), *rest])
+
+
+def weight_boxes(figure: str, held: list[int], own: list[list[int]]) -> tuple[list, list]:
+    """Each weight's :func:`weight_box` (``own``: each weight's Σ node, or none), with the rows its terms come from
+    and without what those feed: the page holds the first where its text keeps its size, else the second
+    (lecture_fit.js, ``namedBox``: an LSTM language model's J⁽ᵗ⁾ over the head's Σ set the figure's text at 23.7 px
+    at 1,920 × 1,080)."""
+    sums = {node for mine in own for node in mine}
+    return ([weight_box(figure, held, mine, sorted(sums - set(mine))) for mine in own],
+            [weight_box(figure, held, mine, sorted(sums - set(mine)), sources=False) for mine in own])
+
+
+def weight_box(figure: str, held: list[int], chosen: list[int], hidden: list[int],
+               sources: bool = True) -> tuple[float, ...] | None:
+    """The box the sums stage's window holds with one weight chosen (``chosen``: its Σ node, or none): the row the
+    stage names and that Σ (:func:`.stage_window.named_box`; ``hidden``, the other rows' Σ, not drawn), the rows its
+    terms come from (where its terms' arrows leave nodes outside the row: those and, with ``sources``, what they
+    feed), and the step
+    labels t=1 … T on the arrows of its terms, a unit to spare (a label has no outline). The head's Σ of a GRU
+    language model (U, b₂ in CS224N's names) stands over the head's row, its bus over that row and the labels over
+    the bus: the box of the Σ and the rows it reached cut them in half at 1,920 × 1,080, J_t out of view.
+
+    >>> figure = ('<g data-index="0"><rect x="0" y="50" width="20" height="10"/></g>'
+    ...           '<g data-index="1"><rect x="40" y="30" width="20" height="10"/></g>'
+    ...           '<path class="edge" data-tail="0" data-head="1" d="M10,50 L10,35 L40,35"/>'
+    ...           '<text class="edge-label" x="10" y="30" font-size="9" text-anchor="middle">t=1</text>')
+    >>> [round(v, 1) for v in weight_box(figure, [0], [1], [])][1]  # over the Σ's top (26): the label's
+    21.8
+    """
+    # the nodes its terms' arrows leave that the row does not hold (U's: the head's linear), and what those feed (J_t,
+    # which ∂J/∂s_t comes from): held whole, the arrows between them cut no side of the window, which moved in clear
+    # of them and cut the labels
+    tails = {int(tail) for tail, head, _ in EDGE.findall(figure) if int(head) in chosen} - set(held)
+    fed = {int(head) for tail, head, _ in EDGE.findall(figure) if int(tail) in tails and int(head) not in chosen
+           and sources}
+    box = named_box(figure, held + chosen + sorted(tails | fed), hidden)
+    labels = []
+    for found in TERM_LABEL.finditer(figure):
+        if box is None or int(found.group(1)) not in chosen:
+            continue
+        label = ElementTree.fromstring(found.group(2))
+        size, x, y = (float(label.get(key, "0")) for key in ("font-size", "x", "y"))
+        wide = drawn_width(["".join(label.itertext())], size)
+        start = {"middle": x - wide / 2, "end": x - wide}.get(label.get("text-anchor", "start"), x)
+        labels.append((start - 1, y - 0.8 * size - 1, start + wide + 1, y + 0.25 * size + 1))
+    return box if not labels else (min(b[0] for b in [box, *labels]), min(b[1] for b in [box, *labels]),
+                                   max(b[2] for b in [box, *labels]), max(b[3] for b in [box, *labels]))
+
+
+# an arrow's route and its label, which the library's SVG writes right after it
+TERM_LABEL = re.compile(r'<path [^>]*data-head="(\d+)"[^>]*/>\s*(<text [^>]*class="edge-label[^"]*"[^>]*>.*?</text>)',
+                        re.DOTALL)

@@ -44,10 +44,13 @@ def linear_ticks(high: float, intervals: int, digits: int = 2) -> list[tuple[flo
 
 
 def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequence[bool] | None = None,
-         current: int | None = None, axis_label: str = "", digits: int = 2, log: bool = True) -> list[str]:
+         current: int | None = None, axis_label: str = "", digits: int = 2, log: bool = True,
+         every_value: bool = False) -> list[str]:
     """One bar per value, its label under it and its value on its top (where one would run into another
-    value or bar, only the current bar's), to ``digits`` significant digits. ``shown[i]`` False leaves bar i
-    an empty slot, its label alone (a term the sum has not reached); ``current`` is outlined in red.
+    value or bar, only the current bar's; with ``every_value``, every drawn bar's value, in a band over the
+    plot on as few staggered lines as keep each clear of the next), to ``digits`` significant digits.
+    ``shown[i]`` False leaves bar i an empty slot, its label alone (a term the sum has not reached); ``current`` is
+    outlined in red.
 
     On a log axis (decades labelled 10ⁿ) values that span decades all show, as a vanishing gradient's
     do; on a linear one (``log=False``, from 0) a bar's length is its value, so that bars can be
@@ -109,10 +112,18 @@ def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequen
     every_value_fits = all(plot_left - 4 <= value_box(i)[0] and value_box(i)[2] <= left + width for i in drawn) and \
         not any(boxes_overlap(value_box(i), box) for i in drawn for j in drawn if j != i
                 for box in (value_box(j), bar_box(j)))
+    # every value asked for where they do not fit on the bars' tops: over its bar, in a band over the plot, bar i's
+    # on line i mod 2, so that values on one line stand two slots apart (the sums' 8 terms); where two slots are too
+    # narrow for the widest value (20 steps: 4 lines left the bars a third of the plot), none but the current's
+    widest = max((text_width(runs_of(written[i]), SMALLEST_PX) + 8 for i in drawn), default=0.0)
+    band_lines = 2 if every_value and not every_value_fits and widest <= 2 * pitch else 0
+    if band_lines:
+        plot_top = top + (1.2 * band_lines + 0.9) * SMALLEST_PX
+        plot_height = plot_bottom - plot_top
     # the current bar's value alone may be wider than its slot: it ends at the slot's right where the next bar
     # stands taller than it (the terms fill in from the right)
     right_of_current = None
-    if current is not None and not every_value_fits and shown[current]:
+    if current is not None and not every_value_fits and shown[current] and not band_lines:
         wide = text_width(runs_of(written[current]), SMALLEST_PX) + 12
         middle, baseline = plot_left + (current + 0.5) * pitch, top_of(values[current]) - 10
         taller_next = current + 1 < len(values) and shown[current + 1] and top_of(values[current + 1]) < baseline
@@ -128,6 +139,9 @@ def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequen
                 parts.append(text_svg(runs_of(written[i]), right_of_current - 6, y - 10, SMALLEST_PX, anchor="end"))
             elif every_value_fits:
                 parts.append(text_svg(runs_of(written[i]), x + 0.35 * pitch, y - 10, SMALLEST_PX, anchor="middle"))
+            elif band_lines:
+                parts.append(text_svg(runs_of(written[i]), x + 0.35 * pitch, top + 1.2 * SMALLEST_PX * (
+                    1 + i % band_lines), SMALLEST_PX, anchor="middle"))
         near_current = current is not None and abs(i - current) == 1  # would run into the current bar's label
         if every_label_fits or i == current or (i in (0, len(values) - 1) or (i + 1) % 5 == 0) and not near_current:
             parts.append(text_svg(runs_of(label), x + 0.35 * pitch, plot_bottom + 1.2 * SMALLEST_PX, SMALLEST_PX,
