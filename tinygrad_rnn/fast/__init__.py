@@ -25,9 +25,8 @@ glibc's thresholds     :mod:`.allocator`                           a fresh page 
 ``HEAD_AND_LOSS``      :mod:`.head`                                a language model's head, reshape and loss
 (models/language.py)                                               (three ops, ``fused=True``): one node, 6–8%
                                                                    of a batch-1 step
-``Function.apply``     :mod:`.recorder`                            an op of one output and no parameters
-(function.py)                                                      recorded in six Python frames: two, ≈ 3%
-                                                                   of a recorded op's time
+``Function.apply``     :mod:`.recorder`                            an op of one output recorded in six Python
+(function.py)                                                      frames: two, ≈ 3% of a recorded op's time
 ====================== =========================================== ==========================================
 
 ``import tinygrad_rnn`` installs them all unless the environment has ``TINYGRAD_RNN_FAST=0``; then
