@@ -25,6 +25,8 @@ glibc's thresholds     :mod:`.allocator`                           a fresh page 
 ``HEAD_AND_LOSS``      :mod:`.head`                                a language model's head, reshape and loss
 (models/language.py)                                               (three ops, ``fused=True``): one node, 6–8%
                                                                    of a batch-1 step
+``Function.apply``     :mod:`.recorder`                            an op of one output recorded in six Python
+(function.py)                                                      frames: two, ≈ 3% of a recorded op's time
 ====================== =========================================== ==========================================
 
 ``import tinygrad_rnn`` installs them all unless the environment has ``TINYGRAD_RNN_FAST=0``; then
@@ -44,9 +46,9 @@ both ways so).
 
 from __future__ import annotations
 
-from . import allocator, gradient_table, head, recurrent, threads
+from . import allocator, gradient_table, head, recorder, recurrent, threads
 
-SEAMS = (allocator, recurrent, threads, gradient_table, head)
+SEAMS = (allocator, recurrent, threads, gradient_table, head, recorder)
 
 
 def install() -> None:
