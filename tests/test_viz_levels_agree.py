@@ -165,7 +165,7 @@ def test_steps_left_out_at_op_level_reach_j_as_at_cell_level():
     later_left_out = {"… 2 more time steps"}
     expected = {((2, 3), "op", False): later_left_out, ((2, 3), "op", True): later_left_out,
                 ((2, 3), "cell", False): later_left_out, ((2, 3), "cell", True): later_left_out,
-                ((3, 4, 5), "op", False): {"h₆"}, ((3, 4, 5), "op", True): {"lerp, backward"},
+                ((3, 4, 5), "op", False): {"h₆"}, ((3, 4, 5), "op", True): {"h₆"},
                 ((3, 4, 5), "cell", False): {"GRU cell"}, ((3, 4, 5), "cell", True): {"GRU cell, backward"}}
     for (steps, level, backward), reached in expected.items():
         picture = build_picture((loss,), level=level, backward=backward, time_steps=steps, show_shapes=False)
@@ -173,7 +173,7 @@ def test_steps_left_out_at_op_level_reach_j_as_at_cell_level():
         if level == "op" and not backward:
             assert [first_line(n) for n in picture.nodes if n.label.startswith("index")] == ["index [-1] → h₆"]
         if backward and level == "op" and steps[-1] == 5:  # (the step J's gradient enters is t=6's)
-            assert {n.step for n in picture.nodes if first_line(n) == "lerp, backward" and
+            assert {n.step for n in picture.nodes if first_line(n) == "h₆ = (1 − z₆) ⊙ n₆ + z₆ ⊙ h₅, backward" and
                     any(picture.nodes[a].label == "J" for a, b, _ in picture.edges if picture.nodes[b] is n)} == {6}
 
 

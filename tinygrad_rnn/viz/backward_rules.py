@@ -14,8 +14,10 @@ from typing import Any
 from ..function import Function
 from ..steps import step_number, step_of
 from .levels import is_sum_node, unique
-from .notation import SYMBOLS
+from .notation import SYMBOLS, gru_update
 from .picture import Node, subscript
+from .scripts import TO_SUBSCRIPT
+from .walk import reads_cell_state
 
 # What each op's backward does to the gradient δ it receives, in the chain rule's words ({y}: its output).
 ROLES = {
@@ -33,7 +35,8 @@ ROLES = {
 }
 
 
-def merge_backward_rules(nodes: list[Node], edges, live: set | None = None, attended: dict | None = None
+def merge_backward_rules(nodes: list[Node], edges, live: set | None = None, attended: dict | None = None,
+                         named: dict[int, str] | None = None
                          ) -> tuple[list[Node], list[tuple[int, int, str]]]:
     """A recorded gradient graph at op level, one node per backward rule: the ops each forward op's
     backward recorded (1 − h², its products, the transposes and reshapes it needed) merge into one
@@ -42,7 +45,9 @@ def merge_backward_rules(nodes: list[Node], edges, live: set | None = None, atte
     (:func:`.step_states.cells_reaching_outputs`); the rules and Σ nodes of any other cell are left out.
     ``attended``: {forward op: (row, step, after, name)} of a hand-written attention's ops
     (:func:`.attention.attention_ops`): their rules in the decoder step whose cell they feed, named as the forward
-    figure names them (e₁ = scores)."""
+    figure names them (e₁ = scores). ``named``: the forward ops' outputs' names (:func:`forward_names`), for a rule
+    whose backward reads no output of its op (a GRU's h₁ = (1 − z₁) ⊙ n₁ + z₁ ⊙ h₀ was "lerp, backward" beside the
+    forward's h₁)."""
     attended = attended or {}
     group: dict[int, int] = {}
     result: list[Node] = []
@@ -62,7 +67,7 @@ def merge_backward_rules(nodes: list[Node], edges, live: set | None = None, atte
                                step=step, row=row, chain=node.chain, after=after))
         group[position] = index[forward]
         rule = result[index[forward]]
-        rule.label = rule.label or _rule_label(forward, "")
+        rule.label = rule.label or _rule_label(forward, (named or {}).get(id(forward), ""))
         for vertex in () if forward in attended else node.key.parents:  # the rule reads its op's output: name it
             # as the forward figure does
             if getattr(vertex, "grad_fn", None) is forward and getattr(vertex, "name", None):
@@ -96,6 +101,25 @@ def merge_backward_rules(nodes: list[Node], edges, live: set | None = None, atte
     # δ entering a rule for h_t is ∂J/∂h_t: the label of the lecture's right-to-left arrows
     return result, [(t, h, f"∂J/∂{named[h]}" if h in named and into.count(h) == 1 and not label else label)
                     for t, h, label in merged]
+
+
+def forward_names(roots) -> dict[int, str]:
+    """{id of a forward op: the name of its output} (h of a cell's h₁; an op with several outputs names none), walked
+    back from ``roots`` with a stack: what a backward rule is named by, as the forward figure names its op. (Not a
+    root's: J's own rule named "J = cross_entropy" sent J's seed into it as ∂J/∂J.)"""
+    found: dict[int, str] = {}
+    stack, seen = [root.grad_fn for root in roots if root.grad_fn is not None], set()
+    while stack:
+        function = stack.pop()
+        for vertex in function.parents:
+            source = getattr(vertex, "grad_fn", None)
+            if source is None or id(source) in seen:
+                continue
+            seen.add(id(source))
+            stack.append(source)
+            if getattr(vertex, "name", None) and not source.multiple_outputs:
+                found[id(source)] = vertex.name
+    return found
 
 
 def _sums_of_one_value(nodes: list[Node], edges) -> set[int]:
@@ -205,15 +229,34 @@ def _is_zero(tensor: Any) -> bool:
 
 
 def _rule_label(forward: Function, named: str, attention: str | None = None) -> str:
-    """``attention``: the name the forward figure gives an attention's op (``α₁ = softmax(e₁)``; "": none)."""
+    """The rule's node as the forward figure names its op, then what it does to δ, in the forward's names: a GRU's
+    ``h₁ = (1 − z₁) ⊙ n₁ + z₁ ⊙ h₀, backward`` with its three δs (to n₁, h₀ and z₁), an LSTM's ``tanh(c₁)``.
+    ``attention``: the name the forward figure gives an attention's op (``α₁ = softmax(e₁)``; "": none)."""
+    if attention:  # its name under the op's, as the forward figure writes it (a first line's e₁ would be marked)
+        y = attention.split(" = ")[0]
+        return f"{forward.name}, backward\n{attention}\n{ROLES.get(forward.name, 'its backward').format(y=y)}"
     step = step_number(forward)
     named = named or next(iter(getattr(forward, "states", ()) or ()), "")
     # an output with no name is written as the op applied to its input, tanh(·): a bare y would be undefined
     y = subscript(named, step) if named else f"{SYMBOLS.get(forward.name, forward.name)}(·)"
-    head = f"{y} = {SYMBOLS.get(forward.name, forward.name)}" if named else forward.name
-    if attention:  # its name under the op's, as the forward figure writes it (a first line's e₁ would be marked)
-        y, head = attention.split(" = ")[0], f"{forward.name}, backward\n{attention}"
+    if not named and step and reads_cell_state(forward):  # an LSTM's h_t = o_t ⊙ tanh(c_t): drawn tanh(c_t)
+        y = f"tanh({subscript('c', step)})"
     role = ROLES.get(forward.name, "its backward").format(y=y)
     if forward.name == "linear" and not forward.needs_input_grad[0]:  # x needs no δ (h_0 = 0): W's term alone
         role = "δᵀ x for W"
-    return f"{head}\n{role}" if attention else f"{head}, backward\n{role}"
+    said = SYMBOLS.get(forward.name, forward.name)
+    if forward.name == "lerp" and named == "h" and step:  # lerp(n, h, z) = n + z ⊙ (h − n): δ to n, to h, to z
+        said, role = gru_update(step), _gru_update_rule(step)
+    head = f"{y} = {said}" if named else y if y.startswith("tanh(c") else forward.name
+    return f"{head}, backward\n{role}"
+
+
+def _gru_update_rule(step: int) -> str:
+    """What h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1} hands back to n_t, h_{t−1} and z_t, with the step's subscripts
+    (the notation's pass writes them as its preset does): no bare h, which read as the node's own h_t.
+
+    >>> _gru_update_rule(1)
+    'δ ⊙ (1 − z₁), δ ⊙ z₁, δ ⊙ (h₀ − n₁)'
+    """
+    t, before = (str(k).translate(TO_SUBSCRIPT) for k in (step, step - 1))
+    return f"δ ⊙ (1 − z{t}), δ ⊙ z{t}, δ ⊙ (h{before} − n{t})"

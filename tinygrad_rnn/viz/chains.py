@@ -108,3 +108,15 @@ def owner_of(name: str) -> tuple[str, int, str] | None:
     if found is None:
         return None
     return found.group(1) or "", int(found.group(2)), "reverse" if found.group(3) else "forward"
+
+
+def gradient_owner(name: str) -> tuple[str, int, str] | None:
+    """Whose gradient a BPTT figure draws, by the parameter's name: a layer's (:func:`owner_of`), or a cell's
+    (nn.GRUCell's ``weight_hh``: one layer, one direction), which the forward figure names W_hh as it names a
+    layer's, so that its gradient is ∂J/∂W_hh beside it, not ∂J/∂weight_hh; None for any other name.
+
+    >>> gradient_owner("weight_hh_l1"), gradient_owner("cell.bias_ih"), gradient_owner("head.weight")
+    (('', 1, 'forward'), ('cell', 0, 'forward'), None)
+    """
+    found = re.fullmatch(r"(?:(.*)\.)?(?:weight|bias)_(?:ih|hh)", name)
+    return owner_of(name) or (None if found is None else (found.group(1) or "", 0, "forward"))

@@ -32,7 +32,7 @@ from ..errors import GraphError
 from ..function import Node as GraphNode
 from ..tensor import Tensor
 from .attention import attention_ops, place_attention_ops
-from .backward_rules import merge_backward_rules
+from .backward_rules import forward_names, merge_backward_rules
 from .concatenated import concatenations, write_concatenations
 from .detached import around_cuts, cuts_in_time, detached_sources, draw_detached, name_cuts
 from .dropout_arrows import fold_dropout_steps
@@ -156,17 +156,18 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     found = not _is_gradient(roots) and find_steps(roots)  # a loop calling a plain function: its steps, if certain
     drawn = stepwise_graph(roots)  # a fused layer node (fused=True) is drawn step by step: its steps as columns
     layer_nodes, roots = drawn is not roots, drawn
-    live, attended = None, None
+    live, attended, named = None, None, None
     if recorded:  # the cells J reaches, read off the forward figure: the rules of any other hand on only zeros
         cells = _picture_of(roots, "cell", False, False, False, False, None, "label", layer_nodes)
         live = cells_reaching_outputs(cells.nodes, cells.edges, lambda cell: (cell.chain, cell.step))
         attended = _attention_in_steps(roots)  # its rules drawn where the forward figure draws its ops
+        named = forward_names(roots)  # each rule named as the forward figure names its op (h₁ = …, backward)
         roots = gradients_of(roots)
     gradient_graph = backward is True and not bptt  # drawn as recorded: made here (op level), or given
     def drawn_picture(gradient_only: bool) -> Picture:
         return _picture_of(roots, level, gradient_graph, show_shapes, show_values, show_grads, time_steps,
                            "label" if gradient_only or bptt else params, layer_nodes, notation, slide and not rolled,
-                           gradient_only, live, attended)
+                           gradient_only, live, attended, named)
 
     picture = drawn_picture(gradient_only=bptt and not both)
     if layer_nodes:
@@ -228,7 +229,8 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
 def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shapes: bool, show_values: bool,
                 show_grads: bool, time_steps: slice | None, params: str, layer_nodes: bool = False,
                 notation: Notation | None = None, elide: bool = False, gradient_only: bool = False,
-                live: set | None = None, attended: dict | None = None) -> Picture:
+                live: set | None = None, attended: dict | None = None, named: dict[int, str] | None = None
+                ) -> Picture:
     """The picture of the recorded graph (forward, or a recorded gradient graph), at ``level``; ``elide``:
     a long sequence's middle steps left out, as on a slide (unless ``time_steps`` chooses); ``gradient_only``:
     the edges a BPTT figure draws, none that carries a zero gradient (:func:`~.levels.merge_groups`); ``live`` and
@@ -278,7 +280,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
         nodes, edges = per_step_projections(nodes, edges, links, show_shapes) or (nodes, edges)
         nodes, edges = draw_as_sum_of_ops(nodes, edges, summed, taken)  # J_t and (1/T) Σₜ Jₜ, as cells draw them
     else:  # a recorded gradient graph: one node per backward rule, named by what it does to δ
-        nodes, edges = merge_backward_rules(nodes, edges, live, attended)
+        nodes, edges = merge_backward_rules(nodes, edges, live, attended, named)
     nodes, edges = draw_detached(nodes, edges, detached, taken, level)  # dashed from the step that computed it
     name_step_inputs(nodes, edges)  # x_t, not "input₂", at every level; a second module's y_t
     name_decoder_words(nodes, decoded)  # a decoder's y_t, y₀ = [BEGIN] first

@@ -310,6 +310,7 @@ def name_step_inputs(nodes: list[Node], edges: list[tuple[int, int, str]] = ()) 
                and UNNAMED_INPUT.fullmatch(node.label.split("\n")[0]) and not any(getattr(t, "name", None)
                                                                                  for t in node.tensors)]
     reader = {tail: nodes[head] for tail, head, _ in edges}
+    unnamed += _lone_cell_inputs(nodes, edges)
     modules: dict[tuple, list[int]] = {}  # the module whose steps read each input: its chains' owner, or its row
     for position in unnamed:  # (a step level's steps record no chain: the row they are drawn in names the module)
         found = reader.get(position)
@@ -325,7 +326,22 @@ def name_step_inputs(nodes: list[Node], edges: list[tuple[int, int, str]] = ()) 
         if len(steps) != len(set(steps)):
             continue  # (no letter taken: the next module's inputs are still the first named)
         for position in modules[module]:
-            nodes[position].label = renamed(nodes[position].label, subscript(letter, nodes[position].step))
+            step = nodes[position].step or reader[position].step  # (a lone cell's x₁: drawn where its call reads it)
+            nodes[position].label = renamed(nodes[position].label, subscript(letter, step))
+
+
+def _lone_cell_inputs(nodes: list[Node], edges) -> list[int]:
+    """The unnamed inputs that one step of a recorded cell alone reads, drawn in no step: a lone nn.GRUCell call's
+    x, which the walk places beside the step with h₀ (one step: no loop to place it by), is x₁ as the deck writes
+    it, not "input (1, 2)" beside h₀ and h₁."""
+    readers: dict[int, list[Node]] = {}
+    for tail, head, _ in edges:
+        readers.setdefault(tail, []).append(nodes[head])
+    return [position for position, node in enumerate(nodes) if node.kind == "input" and node.step is None
+            and UNNAMED_INPUT.fullmatch(node.label.split("\n")[0]) and position in readers
+            and not any(getattr(t, "name", None) for t in node.tensors)
+            and all(r.chain is not None and r.step is not None and r.kind == "op" for r in readers[position])
+            and len({(r.chain, r.step) for r in readers[position]}) == 1]
 
 
 def name_decoder_words(nodes: list[Node], decoded: dict[int, int]) -> None:

@@ -205,7 +205,8 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: flo
     rules = frozenset(i for i, node in enumerate(picture.nodes) if is_backward_rule(node))
     seeds = frozenset(i for i, node in enumerate(picture.nodes)  # J going back: ∂J/∂ each thing it reads
                       if picture.backward and node.kind == "output")  # (J = Σ h₃ ⊙ g₃: ∂J/∂h₃ = g₃, ∂J/∂g₃ = h₃)
-    spread_ports(boxes, routes, picture.edges, rules | seeds, rules)  # one arrowhead per operand, a start per gradient
+    spread_ports(boxes, routes, picture.edges, rules | seeds, rules,  # one arrowhead per operand, a start per gradient
+                 grid._crosses_a_node)
     if turned:
         _turn(boxes, routes, grid.clusters)
     loops = [(i, state, _loop(boxes[i], k, len(node.loops), state, grid.loop_label(state, len(node.loops))))

@@ -23,6 +23,8 @@ A face whose arrows are already apart and in order is left as it was.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .geometry import ARROW, Box, Route, finish
 
 PORT_GAP = ARROW + 2.0  # two arrows ending closer than this on one face share an arrowhead, as a reader sees it
@@ -30,13 +32,16 @@ ON_FACE = 0.5  # how near a route's end must lie to a face to end on it, in poin
 
 
 def spread_ports(boxes: list[Box], routes: list[Route], edges: list[tuple[int, int, str]],
-                 distinct: frozenset[int] = frozenset(), apart: frozenset[int] = frozenset()) -> None:
+                 distinct: frozenset[int] = frozenset(), apart: frozenset[int] = frozenset(),
+                 crosses: Callable[[Route, int, int], bool] | None = None) -> None:
     """Give each arrow that ends (or starts) on a shared face of its node a port of its own (``edges[k]``:
     route k's tail, head and label), the arrows that leave it counted with those that end there.
     ``distinct``: the nodes whose lines out carry different values (a backward rule hands each input its
     own gradient), which leave from points of their own even where nothing arrives; ``apart``: those of them
     whose lines never share a first stretch either (a rule's terms: ∂J/∂W and ∂J/∂b down one line read as one;
-    J's seeds into its J_t run on as one bus, each drop named).
+    J's seeds into its J_t run on as one bus, each drop named). ``crosses(route, tail, head)``: whether a route
+    runs through a node it does not join; a line that its moved first run takes through one (a GRU's δ of z₁,
+    down past mul and r₁ to the far split, ran behind both) only jogs from its port back onto its own way.
 
     >>> box = Box(0.0, 0.0, 40.0, 20.0)
     >>> a = finish([(-30.0, -40.0)], (0.0, -10.0), "")  # from below on the left: into the bottom's middle
@@ -51,9 +56,39 @@ def spread_ports(boxes: list[Box], routes: list[Route], edges: list[tuple[int, i
             face = _face(boxes[node], route.end if at_head else route.points[0])
             if face is not None:
                 faces.setdefault((node, face), []).append((route, at_head))
+    before = [(route.points, route.end) for route in routes]  # (where each line left from, before its port moved)
     for (node, face), meeting in faces.items():
         if len(meeting) > 1:
             _spread(boxes[node], face, meeting, node in distinct, node in apart)
+    if crosses is None:
+        return
+    for route, (points, _), (tail, head, _) in zip(routes, before, edges):
+        if route.points[0] != points[0] and crosses(route, tail, head):
+            spread = route.points
+            _jog_back(route, points[0])
+            if crosses(route, tail, head):  # (no better: as spread)
+                route.points = spread
+
+
+JOG = 6.0  # how far out of its face a line whose port moved runs before it turns back onto its own way
+
+
+def _jog_back(route: Route, first: tuple[float, float]) -> None:
+    """The route from its new port a short stub out of the face, then across to the line its first run had (from
+    ``first``, the point it left by before its port moved), and on along it: that long run stays where the routing
+    kept it clear of the nodes. (A line that is one straight run keeps its shape.)"""
+    core = _core(route)
+    (x, y), along = core[0], 0 if len(core) > 1 and abs(core[1][0] - core[0][0]) < 1e-6 else 1
+    count = _run(core, along)
+    if count == len(core) or count < 2:
+        return
+    run = [(first[0], py) if along == 0 else (px, first[1]) for px, py in core[:count]]
+    dx, dy = core[1][0] - x, core[1][1] - y
+    length = (dx * dx + dy * dy) ** 0.5
+    out = min(JOG, length / 2) / length
+    stub = [(x, y), (x + dx * out, y + dy * out), (run[0][0] + dx * out, run[0][1] + dy * out)]
+    refinished = finish(stub + run[1:] + core[count:], route.end, "")
+    route.points = refinished.points
 
 
 def _spread(box: Box, face: str, meeting: list[tuple[Route, bool]], distinct: bool = False,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .chains import chain_mark, chain_marks, chain_of, chains_in, module_marks, owner_of
+from .chains import chain_mark, chain_marks, chain_of, chains_in, gradient_owner, module_marks
 from .gradient_labels import SCORES_NOTE_START, SUM_NOTE, TARGET_OF_STEP
 from .loss_targets import LossTargets
 from .notation import (
@@ -43,7 +43,7 @@ CHAIN_MARK_AT_END = re.compile(r"(⁽[^⁾]*⁾|\^\[[^\]]*\])$")  # b_h⁽ʳ⁾,
 # (a rolled loop's cₜ₊₁ is one step, its mark after it: cₜ₊₁⁽²⁾, never cₜ⁽²⁾₊₁); a step's mark already written (a
 # step-level figure's h₃⁽²←⁾, :func:`.step_states.step_marks`) is read with it, and written as the notation writes marks
 TOKEN = re.compile(r"(?<![\w\u0302])([A-Za-zŷ\u0302]+)(?:(_0|_T|_n|[₀₁₂₃₄₅₆₇₈₉]+|ₜ(?:[₊₋][₀₁₂₃₄₅₆₇₈₉]+)?)(⁽[^⁾\s]*⁾)?)?"
-                   r"(?![\w\u0302₀₁₂₃₄₅₆₇₈₉])")
+                   r"(?!(?!²)[\w\u0302₀₁₂₃₄₅₆₇₈₉])")  # (n₁² in a backward rule: n₁ squared)
 
 
 def name_values(picture: Picture, notation: Notation, parameters: set[str], show_parameters: bool,
@@ -222,9 +222,9 @@ def name_gradients(picture: Picture, notation: Notation) -> None:
     gradients = {}
     for position, node in enumerate(picture.nodes):
         first, _, rest = node.label.partition("\n")
-        if node.kind == "output" and first.startswith("∂J/∂") and owner_of(first[len("∂J/∂"):]) is not None:
+        if node.kind == "output" and first.startswith("∂J/∂") and gradient_owner(first[len("∂J/∂"):]) is not None:
             gradients[position] = (first[len("∂J/∂"):], rest)
-    owners = {position: owner_of(name) for position, (name, _) in gradients.items()}
+    owners = {position: gradient_owner(name) for position, (name, _) in gradients.items()}
     if len(set(name for name, _ in gradients.values())) < len(gradients):  # (one name, several tensors)
         nearest = _nearest_chains(picture, list(gradients))
         owners = {position: (*nearest[position][:1], *owner[1:]) if nearest.get(position) else owner
@@ -333,8 +333,8 @@ def rename_values(picture: Picture, notation: Notation) -> None:
         if chain is None and PICKED.match(first):  # "index [0] → h₃": the state of the step it picks, marked so
             _name_handover(picture, node, write, marks, notation)
             continue
-        if "∂" in rest:  # a Σ node's every line names gradients: ∂J/∂W_hh = Σₜ ∂J/∂W_hh|₍ₜ₎ (J is L in one lecture)
-            rest = "\n".join(write(line, chain) for line in rest.split("\n"))
+        if "∂" in rest or "δ" in rest:  # a Σ's lines name gradients (∂J/∂W_hh|₍ₜ₎), a rule's its own values (δ ⊙ z₁,
+            rest = "\n".join(write(line, chain if "∂" in rest else None) for line in rest.split("\n"))  # unmarked)
         node.label = write(first, chain, _reader_chain(picture, node)) + ("\n" + rest if rest else "")
     backward = picture.backward
     if backward and several_modules:
