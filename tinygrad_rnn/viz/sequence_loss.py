@@ -35,10 +35,11 @@ def name_sequence_loss(nodes: list[Node], edges: list[tuple[int, int, str]], not
     meeting = {head for tail, head, _ in edges if is_sum_of_losses(nodes[tail])}  # J, where the mean meets the rest
     unnamed = sorted({tail for tail, head, _ in edges if head in meeting and nodes[tail].step is None
                       and nodes[tail].label in LOSS_OPS})
-    if len(unnamed) != 1:  # (two such losses would need two names: left as they are)
-        return []
-    name = f"{notation.symbol('J')}_{SEQUENCE_WORD}"  # (L_seq in CMU's letters, beside its Lₜ)
-    nodes[unnamed[0]].label = f"{name} = {nodes[unnamed[0]].label}"
     head = [role_symbol(role, notation) for role in sorted(roles.values(), reverse=True)  # (W_seq, then b_seq)
             if role.endswith(LOSS_FED + SEQUENCE_WORD)]
+    if len(unnamed) != 1:  # (two such losses would need two names: left as they are) — or no mean drawn, at op
+        # level: the head still says what its name means
+        return [f"{', '.join(head)}: the head on one step’s state, not one per step"] if head else []
+    name = f"{notation.symbol('J')}_{SEQUENCE_WORD}"  # (L_seq in CMU's letters, beside its Lₜ)
+    nodes[unnamed[0]].label = f"{name} = {nodes[unnamed[0]].label}"
     return [name + SEQUENCE_NOTE + (f"; {', '.join(head)}: its head" if head else "")]
