@@ -54,6 +54,34 @@ def test_the_classifiers_loss_is_no_steps_and_the_mean_keeps_its_name(two_losses
     assert {node.label for node in forward.nodes if node.step == 1} >= {"J_tag₁ = cross_entropy"}
 
 
+@pytest.mark.parametrize("notation, loss, head, steps", [(None, "J", ("W_hy, b_y", "W_seq, b_seq"), "₂₃"),
+                                                         ("cmu", "L", ("W_hy, b_y", "W_seq, b_seq"), "₂₃"),
+                                                         ("cs224n", "J", ("U, b₂", "U_seq, b_seq"), ("⁽²⁾", "⁽³⁾"))])
+def test_two_unnamed_losses_are_named_as_the_figure_defines_them_forward_and_back(notation, loss, head, steps):
+    """The same two losses, neither named, the heads two bare nn.Linear: the classifier's loss is drawn
+    "J_seq = cross_entropy" (L_seq in CMU's letters) and a key line says what it is, in the forward figure and the
+    BPTT figure alike, whose arrows say ∂J_seq/∂h₂ — before, a bare "cross_entropy" and "∂JN₍ₒₙₑ₎/∂h₂", a step
+    None written as a subscript. The tagger's head is the lecture's output layer (W_hy, b_y), the classifier's its
+    own (W_seq, b_seq) — before, linear.weight⁽²⁾ and linear.weight⁽¹⁾, the marks of two layers."""
+    tr.manual_seed(0)
+    gru, tag, cls = tr.nn.GRU(3, 4), tr.nn.Linear(4, 2), tr.nn.Linear(4, 2)
+    out, h = gru(tr.randn(3, 1, 3))
+    J = F.cross_entropy(tag(out.reshape(-1, 4)), tr.tensor([0, 1, 0])) + F.cross_entropy(cls(h[-1]), tr.tensor([1]))
+    forward = build_picture((J,), level="cell", notation=notation, params="label")
+    bptt = build_picture((J,), level="cell", backward=True, notation=notation, params="label")
+    said = [node.label for node in forward.nodes + bptt.nodes] + [e[2] for e in forward.edges + bptt.edges]
+    assert not [text for text in said + forward.notes + bptt.notes if "None" in text or "ₒₙₑ" in text]  # (JN₍ₒₙₑ₎)
+    seq = f"{loss}_seq"
+    assert [node.step for node in forward.nodes if node.label == f"{seq} = cross_entropy"] == [None]
+    heads = {node.step: ", ".join(node.parameters) for node in forward.nodes if node.label.startswith("linear")}
+    assert heads == {1: head[0], 2: head[0], 3: head[0], None: head[1]}, heads  # (no ⁽ˡ⁾: a layer's mark)
+    key = f"{seq}: the loss on one step’s state, not one per step; {head[1]}: its head"
+    assert key in forward.notes and key in bptt.notes
+    labels = {label for *_, label in bptt.edges}
+    two, three = steps
+    assert {f"∂{loss}/∂{seq}", f"∂{seq}/∂h{three}", f"(1/3) ∂{loss}{three}/∂h{two} + ∂{seq}/∂h{two}"} <= labels
+
+
 def test_a_warning_is_said_once_per_figure(two_losses):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -48,11 +48,13 @@ def name_of(node: Node) -> str:
 def loss_name(forward: Picture, loss: int) -> str:
     """The name of a per-step term J_t of J's sum: the label of its edge into the Σ where it has one (J₃, a term a
     node computes and hands on: head(h₃).sum() out of the head it is folded into), else its node's name
-    (J₃ = cross_entropy), else J_t. Never the name of a value upstream of the folded ops — the logits named ŷ₃, whose
+    (J₃ = cross_entropy), else J_t — or, outside any step, its node's label (J_seq: :mod:`.sequence_loss`), never
+    "J_None". Never the name of a value upstream of the folded ops — the logits named ŷ₃, whose
     log_softmax and index the edge carries — whose gradient ∂J/∂ŷ₃ is no 1 and ∂ŷ₃/∂h₃ no part of ∂J/∂h₃."""
     into = [label for tail, head, label in forward.edges if tail == loss and is_sum_of_losses(forward.nodes[head])]
     node = forward.nodes[loss]
-    return next(filter(None, into), "") or name_of(node) or f"J{str(node.step).translate(TO_SUBSCRIPT)}"
+    unnamed = node.label.split("\n")[0] if node.step is None else f"J{str(node.step).translate(TO_SUBSCRIPT)}"
+    return next(filter(None, into), "") or name_of(node) or unnamed
 
 
 def value_of(forward: Picture, tail: int, label: str) -> str:

@@ -74,6 +74,7 @@ from .picture import (
 )
 from .running_masks import fold_running_masks, lengths_notes, name_final_states, padding_left_out
 from .running_sums import draw_as_sum, draw_as_sum_of_ops, take_out_of_steps
+from .sequence_loss import name_sequence_loss
 from .step_projections import per_step_projections
 from .step_states import cells_reaching_outputs
 from .stepwise import stepwise_graph
@@ -285,6 +286,7 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     name_step_inputs(nodes, edges)  # x_t, not "input₂", at every level; a second module's y_t
     name_decoder_words(nodes, decoded)  # a decoder's y_t, y₀ = [BEGIN] first
     notation = notation or resolve(None)
+    notes += name_sequence_loss(nodes, edges, notation, roles)  # J_seq = cross_entropy beside the Jₜ, not unnamed
     notes += name_dropout_steps(nodes, edges, dropped, notation)  # "d₂ = dropout", not "mul t=2"; a mask fed to cells
     names = name_parameters(nodes, edges, notation, roles)  # by identity: W_hh⁽¹⁾ and W_hh⁽²⁾ are two tensors
     if show_grads or backward or gradient_only:  # a gradient drawn (‖∂J/∂h_t‖, Σₜ ∂J/∂W): clipping since, said

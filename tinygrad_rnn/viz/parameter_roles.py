@@ -17,6 +17,7 @@ from .user_steps import chains_reading, cone, link_maps
 
 TIED = "embedding.weight = head.weight"  # one tensor, the embedding's table and the head's weight
 LOSS_FED = " feeding "  # "head.weight feeding cls": one of several heads, by the loss the user named (J_cls)
+SEQUENCE_WORD = "seq"  # J_seq, W_seq: an unnamed loss read off one step's state (h_T) beside the per-step Jₜ
 SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"  # (CS224N's b₂: the letter is b)
 
 
@@ -90,7 +91,8 @@ def parameter_roles(nodes: list[Node], links) -> dict[Any, str]:
     for weight in [w for w in heads if any(nodes[op].key.name == "linear" and op not in after for op in read_by[w])]:
         del heads[weight]  # one Linear used before the recurrence and again after it (proj): shared, no output layer
     if len(heads) > 1:  # a tagger's head and a classifier's: each named by the loss it feeds, where the user named it
-        return roles | _heads_by_their_losses(nodes, links, read_by, heads, readers, module_parameters)
+        return roles | (_heads_by_their_losses(nodes, links, read_by, heads, readers, module_parameters)
+                        or _heads_by_the_steps_they_read(nodes, links, heads, readers, module_parameters))
     weight = next(iter(heads)) if len(heads) == 1 else None
     # tied (head.weight = embedding.weight): the one table the ids index and the head multiplies, where no other
     # table is the embedding — one tensor in two roles, named by both
@@ -124,19 +126,45 @@ def _heads_by_their_losses(nodes: list[Node], links, read_by: dict[int, set[int]
                 seen.update(following)
             frontier = following
         words[weight] = named.split("_", 1)[-1] if named else ""
-    if "" in words.values() or len(set(words.values())) < len(words) or \
-            any(readers[weight] != {("linear", 1)} for weight in heads):
+    if "" in words.values() or len(set(words.values())) < len(words):
+        return {}
+    return _head_roles(nodes, links, heads, readers, module_parameters,
+                       {weight: LOSS_FED + word for weight, word in words.items()})
+
+
+def _heads_by_the_steps_they_read(nodes: list[Node], links, heads: dict[int, set[int]],
+                                  readers: dict[int, set[tuple[str, int]]], module_parameters) -> dict[Any, str]:
+    """Two heads whose losses the user left unnamed (J = cross_entropy(tag(out), …) + cross_entropy(cls(h[-1]), …)),
+    told apart by what they read: the one that reads every step's state is the lecture's output layer (W_hy, b_y),
+    the one that reads one step's state alone (h_T) feeds the sequence's loss, J_seq (:data:`SEQUENCE_WORD`), and is
+    written W_seq, b_seq — never linear.weight⁽¹⁾ and ⁽²⁾, which read as two layers. {} where that is not so."""
+    inputs = link_maps(links).inputs
+    def steps_read(weight: int) -> int:  # the recurrent steps whose states its ops read, through no other step
+        first_steps = cone(heads[weight], inputs, lambda p: True, lambda p: nodes[p].chain is None)
+        return len({(nodes[p].chain, nodes[p].step) for p in first_steps if nodes[p].chain is not None})
+    read = {weight: steps_read(weight) for weight in heads}
+    if len(heads) != 2 or sorted(min(count, 2) for count in read.values()) != [1, 2]:
+        return {}
+    return _head_roles(nodes, links, heads, readers, module_parameters,
+                       {weight: "" if count > 1 else LOSS_FED + SEQUENCE_WORD for weight, count in read.items()})
+
+
+def _head_roles(nodes: list[Node], links, heads: dict[int, set[int]], readers: dict[int, set[tuple[str, int]]],
+                module_parameters, fed: dict[int, str]) -> dict[Any, str]:
+    """{key: "head.weight" + ``fed[weight]``} for each head's weight and the bias its ops add, where the user named
+    neither (tag_head.weight, W_hy: the user's names stay); {} where a weight is read elsewhere too (tied)."""
+    if any(readers[weight] != {("linear", 1)} for weight in heads):
         return {}
     def unnamed(parameter: int) -> bool:  # a bare weight or bias: the user named neither it nor its module's
         return parameter in module_parameters and nodes[parameter].label.split("\n")[0] in ("weight", "bias")
 
     roles = {}
-    for weight, word in words.items():
-        if unnamed(weight):  # (tag_head.weight, W_hy: the user's names stay)
-            roles[nodes[weight].key] = "head.weight" + LOSS_FED + word
+    for weight, feeding in fed.items():
+        if unnamed(weight):
+            roles[nodes[weight].key] = "head.weight" + feeding
         for tail, head, _, position in links:
             if position == 2 and head in heads[weight] and readers.get(tail) == {("linear", 2)} and unnamed(tail):
-                roles[nodes[tail].key] = "head.bias" + LOSS_FED + word
+                roles[nodes[tail].key] = "head.bias" + feeding
     return roles
 
 

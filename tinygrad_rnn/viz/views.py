@@ -39,6 +39,7 @@ from .picture import (
     steps_text,
 )
 from .rows import ROWS_RUN
+from .sequence_loss import SEQUENCE_NOTE
 
 # the step bar of a Σ's per-step term, ∂J/∂W_hh|₍ₜ₎: as the lectures write it (∂J/∂W_hh |_(t), "the gradient with
 # respect to each time it appears"), and as the deck and the page write it beside these figures: one form everywhere
@@ -210,6 +211,7 @@ def bptt_picture(forward: Picture, generic: bool = False, slide: bool = False, w
                  + (f" (also those of the steps left out: {left_out})" if left_out else "")]
     notes += [note for note in forward.notes if PROJECTION in note]  # what the W_hr its Σ sums does
     notes += [note for note in forward.notes if CLIPPED in note]  # clip_grad_norm_ since: its Σ is not the .grad
+    notes += [note for note in forward.notes if SEQUENCE_NOTE in note]  # J_seq, which its labels say
     if slide and any(node.step is not None for node in nodes):  # (a node per call)
         notes.append({None: BACKWARD_NODES, "rows": BACKWARD_ROWS, "overlaid": BOTH_WAYS}[with_forward])
     # the rows are named, → or ←: layers and directions (a decoder after its encoder is drawn on the same row).
