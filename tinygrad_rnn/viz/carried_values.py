@@ -1,7 +1,9 @@
 """What a value between the cells is made of, followed through the ops folded into edges.
 
 A value is ("whole", sources) for a tensor, or ("sequence", dim, [sources of slice 0, slice 1, …]) for one
-stacked along a dimension (a layer's output, a projected input). Sources are cells (groups), leaves and
+stacked along a dimension (a layer's output, a projected input); a stack of the rows' final states (h_n, c_n) is
+("whole", sources, dim, [sources of row 0, row 1, …]), whole to all but an index, which reads the rows it picks
+(h_n[-1]: the top layer's state alone). Sources are cells (groups), leaves and
 parameters; a leaf read slice by slice (x, unbound along time) becomes one source per slice: x_1, x_2, …
 ``levels.py`` merges the groups and carries these values through the bookkeeping ops between them with
 :func:`_carry`; ``step_projections.py`` draws a layer's input projection per step; ``backward_rules.py``
@@ -50,6 +52,12 @@ def _carry(node: Node, inputs: list[tuple]) -> list[tuple]:
         return [("whole", frozenset(_slice(s, k) for s in carried[1])) for k in range(outputs)]
     if name == "stack" and all(v[0] == "whole" for v in inputs) and not _stacks_layers(inputs):
         return [("sequence", function.dim % len(shape), [v[1] for v in inputs])]
+    if name == "stack" and len(inputs) > 1 and all(v[0] == "whole" for v in inputs):
+        # h_n: each row's final state, read whole by what reads it whole, but each piece still known, so that an
+        # index picks the rows it reads (h_n[-1], layer 3's h_4 alone; h_n[-2:], the top layer's two directions)
+        return [("whole", everything[1], function.dim % len(shape), tuple(v[1] for v in inputs))]
+    if name == "index" and len(inputs) == 1 and len(inputs[0]) == 4:
+        return [_rows_picked(function, *inputs[0][2:])]
     if name == "index" and len(inputs) == 1 and inputs[0][0] == "sequence":
         _, dim, slices = inputs[0]
         key = function.index if isinstance(function.index, tuple) else (function.index,)
@@ -87,6 +95,32 @@ def _carry(node: Node, inputs: list[tuple]) -> list[tuple]:
     return [everything] * outputs
 
 
+def _rows_picked(function: Function, dim: int, rows: tuple[frozenset, ...]) -> tuple:
+    """What an index into a stack of the rows' final states (h_n, c_n: one per layer and direction, stacked along
+    ``dim``) reads: the row an integer picks (h_n[-1]: the top layer's), the rows a slice does (h_n[-2:]), all of them
+    where the index reads along another axis first (h_n[:, 0]) or in a way not followed.
+
+    >>> import tinygrad_rnn as tr
+    >>> h_n = tr.zeros(3, 1, 4, requires_grad=True)
+    >>> rows = (frozenset({"layer 1"}), frozenset({"layer 2"}), frozenset({"layer 3"}))
+    >>> _rows_picked(h_n[-1].grad_fn, 0, rows)
+    ('whole', frozenset({'layer 3'}))
+    >>> sorted(_rows_picked(h_n[-2:].grad_fn, 0, rows)[1])
+    ['layer 2', 'layer 3']
+    """
+    every = ("whole", frozenset().union(*rows), dim, rows)
+    key = function.index if isinstance(function.index, tuple) else (function.index,)
+    if len(key) <= dim or any(k != slice(None) for k in key[:dim]):
+        return every
+    chosen = key[dim]
+    if _is_integer(chosen) and -len(rows) <= chosen < len(rows):
+        return ("whole", rows[chosen])
+    if isinstance(chosen, slice) and rows[chosen]:
+        kept = rows[chosen]
+        return ("whole", frozenset().union(*kept), dim, kept) if len(kept) > 1 else ("whole", kept[0])
+    return every
+
+
 def sequence_picked(read: list[Node]) -> int | None:
     """The one sequence of a batch that a loss over a sequence (what it reads is split along time in its dim 0) reads
     through an index of (B, T, …) values: 1 for ``logits[1, :2]``, a padded tagger's loss over sequence 2's steps 1
@@ -109,7 +143,7 @@ def _is_integer(key: object) -> bool:
 
 def _stacks_layers(inputs: list[tuple]) -> bool:
     """A stack that is not a sequence in time: of one value, or of the final states of several rows
-    (h_n: one per layer and direction) — what reads it reads it whole."""
+    (h_n: one per layer and direction) — what reads it reads it whole, an index the rows it picks (_rows_picked)."""
     rows = {source[1][0] for v in inputs for source in v[1] if source[0] == "group"}
     return len(inputs) == 1 or len(rows) > 1
 
