@@ -70,13 +70,13 @@ def test_each_stage_reads_its_figures_nodes_once():
     frames, off a copy without the arrows the window cuts (24 reads for 12 stages). Now the frames are closed on
     the figure the window read: one read a stage, and one for each layout's figure (the unrolled one's and, since the
     sums stage draws its Σ as the page does, the sums')."""
-    from tinygrad_rnn.viz import stage_window
+    from tinygrad_rnn.viz import figure_boxes
 
     args = cli.build_parser().parse_args(["lecture", "--cell", "lstm", "--loss", "every", "--steps", "4"])
     page = viz.lecture(*cli._last_step_loss(args.cell, args))
-    stage_window._node_boxes.cache_clear()
+    figure_boxes._node_boxes.cache_clear()
     slides = export.stage_slides(page)
-    assert stage_window._node_boxes.cache_info().misses <= len(slides) + 2
+    assert figure_boxes._node_boxes.cache_info().misses <= len(slides) + 2
 
 
 @pytest.mark.skipif(RSVG is None, reason="rsvg-convert is not installed (apt install librsvg2-bin)")

@@ -663,8 +663,9 @@ def test_the_sums_window_holds_a_chosen_weights_step_labels_and_the_row_its_term
     """A GRU language model in CS224N's names, U chosen: the Σ of the head's weights stands over the head's row, its
     bus over that row, the labels t=1 … T over the bus, and J⁽ᵗ⁾ (where ∂J/∂s⁽ᵗ⁾ comes from) over them. The window's
     box stopped at the Σ's top: at 1,920 × 1,080 the labels were cut in half and J⁽ᵗ⁾ out of view."""
-    from tinygrad_rnn.cli import _last_step_loss, build_parser
-    from tinygrad_rnn.viz.stage_window import EDGE, lit_labels
+    from tinygrad_rnn.cli import _last_step_loss
+    from tinygrad_rnn.cli_options import build_parser
+    from tinygrad_rnn.viz.figure_boxes import EDGE, lit_labels
 
     term_label = re.compile(r'<path [^>]*data-head="(\d+)"[^>]*/>\s*(<text [^>]*class="edge-label[^"]*"[^>]*>.*?'
                             r'</text>)', re.DOTALL)  # (an arrow's label: right after its route)

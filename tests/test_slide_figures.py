@@ -52,7 +52,7 @@ def drawn(picture) -> str:
 # chain rule, (∂h₂/∂h₁)ᵀ ∂J/∂h₂: ∂(J₂ + J₃ + J₄)/∂h₁ in the gaps and eight lines of Σ bound it both ways.) The
 # encoder–decoder's docs figures draw a short pair, as a slide shows one (the deck's: "ahora" → "now" [END];
 # generation from "llueve", two tokens): its forward figure and generation fit, and so does its BPTT since the
-# Σ column beside the rows floats (coordinates._floating_columns): its twelve lines (W_hy and b_y; the decoder's
+# Σ column beside the rows floats (floating_columns.py): its twelve lines (W_hy and b_y; the decoder's
 # four; the encoder's four; E_y; E_x) held the cell row as tall as the decoder's and the encoder's Σ one above the
 # other, 1.35 : 1 and 21.4 px; now they reach beside the rows next to it, 26.5 px. (At S = 3, T′ = 3 it was
 # 12.9 px, bound by its width.) The threshold does not move.
@@ -73,7 +73,7 @@ GRID_TOO_SMALL: dict[str, str] = {  # (cell-level-layers-bidirectional-loss-back
     # (25.5 px, 28.3 px, 1.68 : 1; 22.3 px, 24.7 px, 776 × 434 points before): the part of ∂J/∂h₁⁽¹→⁾ from step 2
     # is written ∂J/∂h₁⁽¹→⁾|₍₂₎ (gradient_labels.through_step), 45 characters and 186 points before, each gap as wide as
     # (∂c₂⁽²→⁾/∂c₁⁽²→⁾)ᵀ ∂J/∂c₂⁽²→⁾; and its Σ column with h₀ and c₀ of two layers, 318 points tall beside steps of 238,
-    # floats (coordinates._floating_columns), lowered beside x_t where it held x_t 40 points under the steps. These not
+    # floats (floating_columns.py), lowered beside x_t where it held x_t 40 points under the steps. These not
     "gru-step-2-True-last-both-False-8-cmu": "text 12.8 px, labels 14.2 px, 2.40 : 1 (bound by its width: 8 "
     "columns, a step passing 4 states each way, its gradient's names in every gap, (∂h₁⁽¹←⁾/∂h₂⁽¹←⁾)ᵀ ∂L/∂h₁⁽¹←⁾; "
     "its 16 weights named once in a key, not in every step: 11.5 px, 12.8 px with them there; steps left out would "

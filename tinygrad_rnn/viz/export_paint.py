@@ -10,9 +10,9 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
 
 from .dot import VIRIDIS, colour
+from .figure_boxes import route_points
 from .geometry import drawn_width
 from .layout import ARROW
-from .stage_window import route_points
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 FORWARD, CURRENT = "#fdb863", "#d6604d"  # as on the page: a cell computed, the cell of this step
@@ -154,7 +154,7 @@ def _carries(label: ElementTree.Element, forward: str, lines: list[str], spacing
                                      f"{line}</tspan>")
         label.append(row)
     label.set("text-anchor", "middle" if across else "end")
-    label.set("class", "edge-label carried")  # (as the page marks it: the window holds it, stage_window.lit_labels)
+    label.set("class", "edge-label carried")  # (as the page marks it: the window holds it, figure_boxes.lit_labels)
     label.set("fill", CURRENT)
     label.set("font-weight", "600")
 

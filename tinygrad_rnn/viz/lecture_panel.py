@@ -19,6 +19,7 @@ import numpy
 
 from .. import analysis
 from ..tensor import Tensor
+from .figure_boxes import route_points
 from .geometry import LABEL_LINE, drawn_width, label_lines, lines_apart
 from .gradient_labels import arrow_labels
 from .graph import Picture, build_picture
@@ -39,7 +40,7 @@ from .notation import Notation, resolve
 from .picture import PER_STEP, is_sum_of_losses, mean_over
 from .scripts import markup_runs, svg_markup
 from .slide import html_of
-from .stage_window import PAD, chain_fits, held_nodes, named_box, named_nodes, route_points, steps_across
+from .stage_window import PAD, chain_fits, held_nodes, named_box, named_nodes, steps_across
 from .stepwise import stepwise_graph
 from .svg import picture_to_svg
 from .value_names import arrows_in_notation

@@ -28,9 +28,10 @@ import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import replace
 
+from .figure_boxes import EDGE
 from .geometry import ARROW, LABEL_LINE, Box, Layout, drawn_width, finish
 from .picture import Picture
-from .stage_window import EDGE, named_box
+from .stage_window import named_box
 
 CLEAR = 4.0  # between the Σ and the drops' labels under it, and between its rising leg and the first drop
 

@@ -29,7 +29,7 @@ and for an exported stage (:mod:`.export`).
    says which steps are in view of how many and where the figure goes on (on a slide: what it leaves out).
 
 The whole figure shows wherever it fits at the readable scale. Nothing is redrawn or left out: the
-window only chooses the nested ``<svg>``'s viewBox (:func:`.slide.fit`) or the page's.
+window only chooses the nested ``<svg>``'s viewBox (:func:`.slide.fit`) or the page's (its boxes: :mod:`.figure_boxes`).
 
 >>> boxes = {0: (0.0, 0.0, 40.0, 20.0), 1: (60.0, 0.0, 100.0, 20.0), 2: (0.0, 50.0, 40.0, 70.0)}
 >>> _in_view((50.0, -4.0, 60.0, 28.0), list(boxes.values()), [2], 4)
@@ -43,14 +43,12 @@ from __future__ import annotations
 
 import functools
 import re
-import xml.etree.ElementTree as ElementTree
 
-from .geometry import drawn_width
+from .figure_boxes import EDGE, Box, _arrow_box, _arrows, _node_boxes, _outlines, _union, lit_labels
 from .legibility import slide_fit
 from .slide import FIGURE_MARGIN, HEIGHT, SMALLEST_PX, WIDTH, drawing_box, drawing_size
 
 PAD = 4  # figure units around a window's nodes: their outlines are drawn outside their boxes
-Box = tuple[float, float, float, float]  # left, top, right, bottom, in the figure's units
 
 
 def named_nodes(stage: dict, columns: dict) -> list[int]:
@@ -294,34 +292,6 @@ def window_onto(figure: str, figures: dict, panel: dict, stage: dict,
                   for end, key in (("the initial state", "initial"), ("the loss", "loss"))})
 
 
-LIT_LABEL = re.compile(r'<text [^>]*class="edge-label carried"[^>]*>.*?</text>', re.DOTALL)  # (export_paint)
-
-
-@functools.lru_cache(maxsize=4)
-def lit_labels(figure: str) -> list[Box]:
-    """The box of each lit arrow's label in a painted stage's figure (export_paint marks it ``carried``, as the page's
-    script does), in the figure's units: each of its lines as wide as its plain text, from 0.8 of its size over its
-    baseline to 0.25 under it (export_paint._carries places them so).
-
-    >>> lit_labels('<text class="edge-label carried" font-size="10" text-anchor="middle">'
-    ...            '<tspan x="50.0" y="20.0">ab</tspan><tspan x="50.0" y="31.0">c</tspan></text>')[0][1::2]
-    (12.0, 33.5)
-    """
-    found = []
-    for match in LIT_LABEL.finditer(figure):
-        label = ElementTree.fromstring(match.group())
-        size, anchor = float(label.get("font-size", "9")), label.get("text-anchor", "start")
-        lines = [line for line in label if line.get("y") is not None] or [label]
-        sides = []
-        for line in lines:
-            x, y = float(line.get("x", "0")), float(line.get("y", "0"))
-            wide = drawn_width(["".join(line.itertext())], size)
-            start = x - wide / 2 if anchor == "middle" else x - wide if anchor == "end" else x
-            sides.append((start, y - 0.8 * size, start + wide, y + 0.25 * size))
-        found.append(_union(sides))
-    return found
-
-
 def _clear_of_arrows(figure: str, window: tuple[float, ...], kept: Box | None = None) -> tuple[float, ...]:
     """The window ([x, y, width, height]) with each side moved in, where an arrow runs out across it, to the
     outline of the node the arrow meets inside it: an arrow cut by the window's edge comes from nowhere (the e_t
@@ -330,7 +300,7 @@ def _clear_of_arrows(figure: str, window: tuple[float, ...], kept: Box | None = 
     would lose (an LSTM's h₀ and c₀ beside cell 1, lower than the cells), it stops at that node's outline — the
     arrows it still cuts are left out whole (:func:`without_cut_arrows`). A side moved may leave another arrow cut:
     the arrows are looked at again until no side moves. No side moves past the outlines of what the stage names
-    (``kept``, padded: :func:`named_box`). The page's script keeps its window so too (lecture_fit.js,
+    (``kept``, padded: :func:`.stage_window.named_box`). The page's script keeps its window so too (lecture_fit.js,
     ``clearOfArrows``, with the labels).
 
     >>> figure = ('<g class="node" data-index="0"><rect x="0" y="0" width="20" height="10" stroke-width="2"/></g>'
@@ -372,44 +342,6 @@ def _clear_of_arrows(figure: str, window: tuple[float, ...], kept: Box | None = 
     return sides[0], sides[1], sides[2] - sides[0], sides[3] - sides[1]
 
 
-ARROWHEAD = 6.0  # an arrowhead's length in the figure's units (its marker's markerWidth, in user space)
-
-
-EDGE = re.compile(r'<path [^>]*class="edge[^"]*" data-tail="(\d+)" data-head="(\d+)" d="([^"]+)"')  # an arrow's route
-
-
-@functools.lru_cache(maxsize=4)
-def _arrows(figure: str) -> list[tuple[Box, tuple[int, int]]]:
-    """Each arrow's box (its route and its head, which points on along the last segment) and its two ends."""
-    found = []
-    for edge in EDGE.finditer(figure):
-        box = _arrow_box(edge.group(3))
-        if box is not None:
-            found.append((box, (int(edge.group(1)), int(edge.group(2)))))
-    return found
-
-
-def route_points(route: str) -> list[tuple[float, float]]:
-    """The points (x, y) of a path's d, in order.
-
-    >>> route_points("M60.0,20.0 L46.0,-2.5")
-    [(60.0, 20.0), (46.0, -2.5)]
-    """
-    return [(float(x), float(y)) for x, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", route)]
-
-
-def _arrow_box(route: str) -> Box | None:
-    """The box of an arrow drawn along ``route`` (a path's d), its head included; None for a route of one point."""
-    points = route_points(route)
-    if len(points) < 2:
-        return None
-    (px, py), (ex, ey) = points[-2:]
-    length = max(((ex - px) ** 2 + (ey - py) ** 2) ** 0.5, 1e-9)
-    points.append((ex + (ex - px) / length * ARROWHEAD, ey + (ey - py) / length * ARROWHEAD))
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    return min(xs), min(ys), max(xs), max(ys)
-
-
 def without_cut_arrows(figure: str, window: tuple[float, ...]) -> str:
     """``figure`` with each arrow that the window ([x, y, width, height]) would cut left out whole (hidden): where
     no side could move in clear of it without cutting a node (:func:`_clear_of_arrows`: an LSTM's h₀ and c₀, lower
@@ -433,13 +365,6 @@ def without_cut_arrows(figure: str, window: tuple[float, ...]) -> str:
         drawn = edge.group(0)
         return drawn.replace("<path ", '<path visibility="hidden" ', 1) if meets and not whole else drawn
     return EDGE.sub(hidden_if_cut, figure)
-
-
-@functools.lru_cache(maxsize=4)
-def _outlines(figure: str) -> dict[int, float]:
-    """How far each node's outline reaches outside its box: half its stroke."""
-    return {int(m.group(1)): float(m.group(2)) / 2 for m in
-            re.finditer(r'data-index="(\d+)"[^>]*><rect [^>]*?stroke-width="([\d.]+)"', figure)}
 
 
 def _whole_nodes(left: float, right: float, first: float, last: float,
@@ -569,24 +494,6 @@ def _steps_named(first: int, last: int) -> str:
     return f"step {first}" if first == last else f"steps {first}–{last}"
 
 
-@functools.lru_cache(maxsize=4)  # read for each layout tried (:func:`shown`), and again for the window
-def _node_boxes(figure: str) -> dict[int, tuple[float, float, float, float]]:
-    """Each node's rectangle in the figure's units, by node index: (left, top, right, bottom). (One dict for
-    every caller of a figure: read, never changed.)"""
-    boxes = {}
-    for found in re.finditer(r'data-index="(\d+)"[^>]*><rect x="([-\d.]+)" y="([-\d.]+)" width="([\d.]+)" '
-                             r'height="([\d.]+)"', figure):
-        index, x, y, w, h = int(found.group(1)), *(float(v) for v in found.groups()[1:])
-        boxes[index] = (x, y, x + w, y + h)
-    return boxes
-
-
 def _padded(box: Box | None) -> Box | None:
     """A box with the window's pad around it (a node's outline is drawn outside its box)."""
     return None if box is None else (box[0] - PAD, box[1] - PAD, box[2] + PAD, box[3] + PAD)
-
-
-def _union(boxes: list[tuple[float, float, float, float]]) -> tuple[float, float, float, float] | None:
-    if not boxes:
-        return None
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 
+from .figure_boxes import _node_boxes, _union
 from .geometry import boxes_overlap, drawn_width
-from .stage_window import _node_boxes, _union
 
 FRAME = re.compile(r'(<g class="cluster"><rect) x="([-\d.]+)" y="([-\d.]+)" width="([\d.]+)" height="([\d.]+)"'
                    r'([^>]*/>)<text x="([-\d.]+)" y="([-\d.]+)"([^>]*>)([^<]*)</text>')
