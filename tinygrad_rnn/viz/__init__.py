@@ -97,6 +97,7 @@ from .render import (
     warn_if_large,
 )
 from .svg import picture_to_svg
+from .wire_markers import keyed_names
 
 SLIDE_WIDTH = 1920  # pixels: a .png as wide as a full-HD slide
 
@@ -393,4 +394,5 @@ def _warn_if_unfit(tensors: tuple[Tensor, ...], options: dict, rung: Rung | None
         return keeps_the_whole(unfitted[frozenset()], unfitted[change(changed)])
 
     suggestions = fitting(options, steps, fits, nodes, rungs, seconds, whole=whole)
-    warnings.warn(SlideFitWarning(found.text_px, found.label_px, found.aspect, suggestions), stacklevel=3)
+    warnings.warn(SlideFitWarning(found.text_px, found.label_px, found.aspect, suggestions,
+                                  len(keyed_names(rung.placed))), stacklevel=3)

@@ -19,13 +19,14 @@ import unicodedata
 FAMILY = "Helvetica, Arial, sans-serif"  # every figure's font: Graphviz given "Helvetica" alone drew DejaVu Sans on
 # Linux (its table of PostScript names maps it to "sans"), about a tenth wider, its text past the boxes' borders
 
-# thousandths of the size: characters grouped by their advance (Helvetica's, Arial's and Liberation Sans's)
+# thousandths of the size: characters grouped by their advance (Helvetica's, Arial's and Liberation Sans's; the circled
+# numbers, which those lack, as DejaVu Sans draws them in their place: wire_markers.py's marks)
 _GROUPS = {
     191: "'", 188: "′", 222: "ijl", 260: "|", 278: " !,./:;I[\\]ft", 333: "()-`r·“”", 334: "{}", 354: "″\"",
     389: "*", 395: "τ", 413: "‖", 469: "^", 494: "∂", 500: "Jckvxyzsŷ", 549: "≤≥≈√",
     556: "0123456789#$?_abdeghnopquL–", 557: "δ", 584: "+<=>~−×", 611: "FTZ", 617: "σ", 618: "Σ",
     667: "ABEKPSVXY&", 713: "∞", 722: "CDHNRUw", 778: "GOQ", 833: "Mm", 838: "⊙", 889: "%", 944: "W",
-    1000: "…⋯←→—", 1015: "@",
+    897: "①②③④⑤⑥⑦⑧⑨⑩", 1000: "…⋯←→—", 1015: "@",
 }
 ADVANCE = {character: width / 1000 for width, characters in _GROUPS.items() for character in characters}
 # bold (a slide's title, a table's header): the characters whose advance differs, Helvetica Bold's and Liberation Sans

@@ -48,6 +48,7 @@ from .legibility import SlideFit, label_clashes, measure, shared_lines, slide_fi
 from .picture import Picture, steps_in_time
 from .svg import picture_to_svg
 from .weight_key import rows_naming_weights
+from .wire_markers import keyed_names
 
 ELIDED_SHOWN = (5, 4, 3, 2)  # steps drawn whole, the rest a "…": the lectures' t = 1, 2, 3, …, T−1, T and shorter
 ENLARGES = 1.1  # a dense figure that fits no slide (of more than 8 steps, or of the gradient at op level): steps
@@ -173,9 +174,12 @@ class Rung:
 
     @cached_property
     def clashes(self) -> tuple[int, int, int]:
-        """(edges through nodes, arrow labels that clash, pairs of arrows along one line) in this figure (measured
-        once: the first rung is compared with every rung after it)."""
-        return measure(self.svg).through_nodes, label_clashes(self.svg).count, len(shared_lines(self.svg))
+        """(edges through nodes, arrow labels that clash or found no clear spot, pairs of arrows along one line) in this
+        figure (measured once: the first rung is compared with every rung after it). A name written in the key, its
+        arrow numbered (:mod:`.wire_markers`), counts as a clash: the ladder still prefers a rung where every name lies
+        clear (a 12-step LSTM's BPTT drew t = 1, 12 with four names in a key, not t = 1, 2, 12 with none)."""
+        return (measure(self.svg).through_nodes, label_clashes(self.svg).count + len(keyed_names(self.placed)),
+                len(shared_lines(self.svg)))
 
     @cached_property
     def slide_fit(self) -> SlideFit:

@@ -72,6 +72,7 @@ from .picture import Picture, display_label, has_a_word, is_backward_rule
 from .ports import spread_ports
 from .step_names import step_name_spots
 from .tucked_notes import notes_in_free_corners, occupied_rects, written
+from .wire_markers import mark_crowded_labels
 
 # the names other modules import from here (their homes are geometry.py and fitting.py)
 __all__ = ["ARROW", "CHAR", "LABEL_LINE", "LEGEND_CELL", "LINE", "SLIDE_ASPECT", "SLIDE_LABEL_PX", "SLIDE_SCALE",
@@ -255,8 +256,9 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: flo
 def arrows_named(placed: Layout, picture: Picture) -> Layout:
     """``placed`` with its arrows' names moved off what they would lie on (:func:`.label_placement.place_labels`):
     the last stage of :func:`layout`, done once for each layout."""
-    place_labels(placed, [label for _, _, label in picture.edges], [tail for tail, _, _ in picture.edges],
-                 [head for _, head, _ in picture.edges])
+    names = [label for _, _, label in picture.edges]
+    place_labels(placed, names, [tail for tail, _, _ in picture.edges], [head for _, head, _ in picture.edges])
+    mark_crowded_labels(placed, names)  # (a name still on something: a numbered marker, and a key under the figure)
     return placed
 
 

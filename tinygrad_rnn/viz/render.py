@@ -155,7 +155,8 @@ class SlideFitWarning(UserWarning):
     that do fit, each drawn and measured: the (option, value) pairs of draw/save's keyword arguments that draw it,
     ``save(loss, path=…, **dict(suggestion))``. Forward and backward drawn apart are two of them in a row,
     ``(("backward", False),)`` then ``(("backward", True),)``. Each caller words them its own way (keywords, or
-    CLI flags): :meth:`advice`.
+    CLI flags): :meth:`advice`. ``keyed``: how many arrows are numbered, their names written in a key under the figure
+    (no spot beside their lines was clear: :mod:`.wire_markers`); the key takes room, and the message says it.
 
     >>> print(SlideFitWarning(9.8, 10.8, 2.4, [(("level", "cell"),), (("backward", False),), (("backward", True),)]))
     ... # doctest: +NORMALIZE_WHITESPACE
@@ -164,15 +165,19 @@ class SlideFitWarning(UserWarning):
     with slide=False for a notebook (free size, every step)
     """
 
-    def __init__(self, text_px: float, label_px: float, aspect: float, suggestions: list[Suggestion]) -> None:
+    def __init__(self, text_px: float, label_px: float, aspect: float, suggestions: list[Suggestion],
+                 keyed: int = 0) -> None:
         self.text_px, self.label_px, self.aspect, self.suggestions = text_px, label_px, aspect, suggestions
+        self.keyed = keyed
         super().__init__(f"{self.measured()}: {self.advice(as_keywords, 'slide=False')}")
 
     def measured(self) -> str:
         """What the figure shows on a slide, against what a slide wants."""
         return (f"this figure's text is {self.text_px:g} px on a 1,920 × 1,080 slide "
                 f"(a slide wants {SLIDE_TEXT_PX:g}), its node labels {self.label_px:g} px (wants {SLIDE_LABEL_PX:g}), "
-                f"its shape {self.aspect:.2f} : 1")
+                f"its shape {self.aspect:.2f} : 1" + (f"; {self.keyed} arrows numbered, their names in a key under it "
+                                                      "(no spot beside their lines clear of the others)"
+                                                      if self.keyed else ""))
 
     def advice(self, words: Callable[[Suggestion], str], free_size: str) -> str:
         """The figures that fit, each said by ``words``, then ``free_size``: the option that draws it unfitted."""
