@@ -132,6 +132,9 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None | dict[in
     def means(reached: frozenset) -> list:  # the T of the means the losses reached are in: one, or none (J_cls)
         return list({share[j] for j in reached if j in share})
 
+    def one_mean(reached: frozenset):  # the T of their one mean (None: none, or several)
+        return (means(reached) or [None])[0]
+
     def carried(tail: int, head: int, label: str) -> str:  # what value_of says, and the scores s_t
         return scores.get((tail, head, label)) or value_of(forward, tail, label)
 
@@ -169,7 +172,7 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None | dict[in
             # v comes out of steps left out, where it has readers too (h₁₈ → the head of step 18): this arrow
             # carries only the part through the losses its reader reaches, (1/20)Σₜ₌₁₉²⁰ ∂Jₜ/∂h₁₈
             text = _parts_said(forward, sorted(reach[head], key=lambda j: at[j] or 0), besides, letter, value,
-                               (means(reach[head]) or [None])[0])
+                               one_mean(reach[head]))
         elif len(heads) == 1 and not generic:  # its only reader: the arrow carries all of ∂J/∂v
             text = f"∂J/∂{value}"
         elif separable and not (generic and besides) and len(means(reach[head])) <= 1:  # each reader reaches losses
@@ -179,7 +182,7 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None | dict[in
                 steps = [forward.nodes[j].step for j in reached]
                 forms[(tail, head, label)] = _generic_forms(steps, forward.nodes[tail].step, last)
                 kinds.setdefault(_arrow_kind(forward, tail, head, value), []).append((tail, head, label))
-            text = _parts_said(forward, reached, besides, letter, value, (means(reach[head]) or [None])[0])
+            text = _parts_said(forward, reached, besides, letter, value, one_mean(reach[head]))
         elif len(heads) == 1:  # (rolled: the same words at every step, ∂J/∂h_T at the last)
             text = f"∂J/∂{_generic(value, last=final)}"
         else:
@@ -190,7 +193,7 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None | dict[in
         for tail, head, label in arrows if common else ():
             names = [suffix if suffix == "…" else letter + suffix for suffix in common[0]]
             result[(tail, head, label)] = _loss_sum(names, carried(tail, head, label),
-                                                    (means(reach[head]) or [None])[0], True)
+                                                    one_mean(reach[head]), True)
     return result
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from .levels import LOSSES
 from .notation import Notation
 from .parameter_roles import LOSS_FED, SEQUENCE_WORD, role_symbol
 from .picture import Node, is_sum_of_losses
 
-LOSS_OPS = ("cross_entropy", "nll_loss")  # the losses a J_t is drawn for (levels.LOSSES)
 SEQUENCE_NOTE = ": the loss on one step’s state, not one per step"  # J_seq's key line, in forward and BPTT alike
 
 
@@ -34,7 +34,7 @@ def name_sequence_loss(nodes: list[Node], edges: list[tuple[int, int, str]], not
     """
     meeting = {head for tail, head, _ in edges if is_sum_of_losses(nodes[tail])}  # J, where the mean meets the rest
     unnamed = sorted({tail for tail, head, _ in edges if head in meeting and nodes[tail].step is None
-                      and nodes[tail].label in LOSS_OPS})
+                      and nodes[tail].label in LOSSES})
     head = [role_symbol(role, notation) for role in sorted(roles.values(), reverse=True)  # (W_seq, then b_seq)
             if role.endswith(LOSS_FED + SEQUENCE_WORD)]
     if len(unnamed) != 1:  # (two such losses would need two names: left as they are) — or no mean drawn, at op

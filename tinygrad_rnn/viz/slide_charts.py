@@ -64,6 +64,11 @@ def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequen
     >>> axis = bars([2e-3, 4e-3], ["1", "2"], (0, 0, 900, 500), log=False)  # (one format per axis: linear_ticks)
     >>> [re.sub("<[^>]+>", "", part) for part in axis if "<text" in part and f'fill="{MUTED}"' in part]  # round ticks
     ['0', '1.0·10−3', '2.0·10−3', '3.0·10−3', '4.0·10−3', '5.0·10−3']
+    >>> band = bars([0, 1e-3, 2e-2, 3e-2, .12, .23, .35, .99], list("12345678"), (0, 0, 600, 340), every_value=True)
+    >>> grid = min(float(re.search(r'y1="([\\d.]+)"', part).group(1)) for part in band if "#dddddd" in part)
+    >>> tallest = min(float(re.search(r' y="([\\d.]+)"', part).group(1)) for part in band if 'class="bar"' in part)
+    >>> abs(grid - tallest) < 1  # the 10⁰ line level with 0.99's bar: the axis drawn after a band lowered the plot
+    True
     """
     left, top, width, height = box
     shown = [True] * len(values) if shown is None else list(shown)
@@ -87,13 +92,6 @@ def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequen
     plot_left, plot_bottom = left + axis_width, top + height - 1.6 * SMALLEST_PX - (40 if axis_label else 0)
     plot_top = top + 1.6 * SMALLEST_PX  # room for the values above the tallest bar
     plot_height = plot_bottom - plot_top
-    parts = [f'<line x1="{plot_left:.1f}" y1="{plot_bottom:.1f}" x2="{left + width:.1f}" y2="{plot_bottom:.1f}" '
-             f'stroke="{MUTED}" stroke-width="2"/>']
-    for tick, label_of_tick in ticks:
-        y = plot_bottom - plot_height * (tick - low) / (high - low)
-        parts.append(f'<line x1="{plot_left - 8:.1f}" y1="{y:.1f}" x2="{left + width:.1f}" y2="{y:.1f}" '
-                     f'stroke="#dddddd" stroke-width="1.5"/>')
-        parts.append(text_svg(runs_of(label_of_tick), plot_left - 14, y + 9, SMALLEST_PX, anchor="end", fill=MUTED))
     every_label_fits = all(text_width(runs_of(label), SMALLEST_PX) < pitch - 6 for label in labels)
 
     def top_of(value: float) -> float:
@@ -115,11 +113,21 @@ def bars(values: Sequence[float], labels: Sequence[str], box: Box, shown: Sequen
     # every value asked for where they do not fit on the bars' tops: over its bar, in a band over the plot, bar i's
     # on line i mod 2, so that values on one line stand two slots apart (the sums' 8 terms); where two slots are too
     # narrow for the widest value (20 steps: 4 lines left the bars a third of the plot), none but the current's
-    widest = max((text_width(runs_of(written[i]), SMALLEST_PX) + 8 for i in drawn), default=0.0)
-    band_lines = 2 if every_value and not every_value_fits and widest <= 2 * pitch else 0
+    band_lines = 0
+    if every_value and not every_value_fits:
+        widest = max((text_width(runs_of(written[i]), SMALLEST_PX) + 8 for i in drawn), default=0.0)
+        band_lines = 2 if widest <= 2 * pitch else 0
     if band_lines:
         plot_top = top + (1.2 * band_lines + 0.9) * SMALLEST_PX
         plot_height = plot_bottom - plot_top
+    # the axis and its gridlines on the plot's final height (a band of values lowers its top)
+    parts = [f'<line x1="{plot_left:.1f}" y1="{plot_bottom:.1f}" x2="{left + width:.1f}" y2="{plot_bottom:.1f}" '
+             f'stroke="{MUTED}" stroke-width="2"/>']
+    for tick, label_of_tick in ticks:
+        y = plot_bottom - plot_height * (tick - low) / (high - low)
+        parts.append(f'<line x1="{plot_left - 8:.1f}" y1="{y:.1f}" x2="{left + width:.1f}" y2="{y:.1f}" '
+                     f'stroke="#dddddd" stroke-width="1.5"/>')
+        parts.append(text_svg(runs_of(label_of_tick), plot_left - 14, y + 9, SMALLEST_PX, anchor="end", fill=MUTED))
     # the current bar's value alone may be wider than its slot: it ends at the slot's right where the next bar
     # stands taller than it (the terms fill in from the right)
     right_of_current = None
