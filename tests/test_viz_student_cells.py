@@ -123,3 +123,17 @@ def test_a_cell_returning_its_output_and_its_state_names_only_the_state_fed_back
         outputs.append(output)
     assert [(output.name, output.grad_fn.step.t) for output in outputs] == [(None, 1), (None, 2), (None, 3)]
     assert hidden.name == "h" and hidden.grad_fn.step.t == 3
+
+
+def test_a_first_step_written_apart_is_no_step_found_one_late():
+    """h = tanh(x_1 @ W_x + b) where h is None, the cell with W_h after: the first W_h read's state was made with the
+    cell's own weights, so which op is step 1 is not certain — no steps are made up (they were drawn t = 1 … 3 for four
+    steps, h₁ the loop's h₂, the first step's weights drawn as inputs)."""
+    W_x, W_h = tr.randn(2, 3, requires_grad=True), tr.randn(3, 3, requires_grad=True)
+    b = tr.zeros(3, requires_grad=True)
+    h = None
+    for x in tr.randn(4, 1, 2):
+        h = tr.tanh(x @ W_x + b) if h is None else tr.tanh(x @ W_x + h @ W_h + b)
+    picture = build_picture((h.sum(),), level="cell", show_shapes=False)
+    assert [node for node in picture.nodes if node.kind == "group"] == []
+    assert picture.notes[0].startswith("No time steps found")

@@ -98,8 +98,9 @@ def _repetitions(weight: Any, reads: list, readers_of: dict[int, list],
         return None  # (x_t @ W_x: the other operand is a new input each time, no state)
     states = [other[0] for other in operands[1:]]  # h_1 … h_{T−1}: what the next read multiplies
     seen: set[int] = set()
-    if operands[0] and isinstance(operands[0][0], Node):  # h_0 made by ops (an encoder's): those are no repetition
-        _ops_back_to(operands[0][0].grad_fn, seen)
+    before_first: list = []  # the ops that made h_0, if ops did (an encoder's): those are no repetition
+    if operands[0] and isinstance(operands[0][0], Node):
+        before_first = _ops_back_to(operands[0][0].grad_fn, seen)
     steps = []
     for read, state in zip(reads, states):
         ops = _ops_back_to(state.grad_fn, seen)
@@ -111,6 +112,8 @@ def _repetitions(weight: Any, reads: list, readers_of: dict[int, list],
         return None
     steps.append(last)
     pattern = _signature(steps[0][0])
+    if _weights_read(before_first) & _weights_read(steps[0][0]):  # h_0 made with the cell's own weights: a first
+        return None  # step written apart (h = tanh(x @ W_x + b) when h is None) — which op is step 1 is not certain
     return steps if all(_signature(ops) == pattern for ops, _ in steps[1:]) else None
 
 
@@ -160,6 +163,11 @@ def _signature(ops: list) -> Counter:
     """What a repetition computes, whatever its inputs' values: each op's name and the weights it reads."""
     return Counter((function.name, *sorted(id(parent) for parent in function.parents if _is_weight(parent)))
                    for function in ops)
+
+
+def _weights_read(ops: list) -> set[int]:
+    """The weights ``ops`` read (by id)."""
+    return {id(parent) for function in ops for parent in function.parents if _is_weight(parent)}
 
 
 def _is_weight(parent: Any) -> bool:
