@@ -213,3 +213,29 @@ def test_a_loop_numbered_from_0_is_drawn_as_one_numbered_from_1_and_a_key_line_s
     assert drawn(from_0) == drawn(from_1)
     said = "The scopes t=0…2 are drawn as t=1…3: steps numbered from 1, after h₀"
     assert from_0.notes == [said] + from_1.notes
+
+
+def two_unnamed_weights_and_states():
+    """two recurrences in one loop, the second reading the first, its four weights in a dict, none of them named"""
+    tr.manual_seed(0)
+    W = {name: tr.randn(3, 3, requires_grad=True) for name in ("W_xh", "W_hh", "U_xh", "U_hh")}
+    xs = tr.randn(3, 1, 3)
+    h, g, loss = tr.zeros(1, 3), tr.zeros(1, 3), 0
+    for t in range(3):
+        with tr.scope(f"t={t + 1}"):
+            h = (xs[t] @ W["W_xh"] + h @ W["W_hh"]).tanh()
+            g = (xs[t] @ W["U_xh"] + g @ W["U_hh"] + h).tanh()
+            loss = loss + (h * g).sum()
+    return loss
+
+
+def test_unnamed_weights_of_two_recurrences_get_neutral_names_and_each_x_t_is_one_input():
+    """Before: every step said "step.W_ih⁽¹⁾, step.W_ih⁽²⁾" (two names for four tensors, a module "step", a role and
+    layer marks they do not have, the order swapped at t=3), and 8 "input" nodes stood around the steps (x_t twice a
+    step, h_0 and g_0 unnamed)."""
+    steps = picture(two_unnamed_weights_and_states, "step")
+    groups = sorted((n.step, n.parameters) for n in steps.nodes if n.kind == "group")
+    assert groups == [(t, ["weight 1", "weight 2", "weight 3", "weight 4"]) for t in (1, 2, 3)]
+    inputs = sorted((n.label, [steps.nodes[h].step for t, h, _ in steps.edges if steps.nodes[t] is n])
+                    for n in steps.nodes if n.kind == "input")
+    assert inputs == [("state 1 (t=0)", [1]), ("state 2 (t=0)", [1]), ("x₁", [1]), ("x₂", [2]), ("x₃", [3])]

@@ -7,6 +7,8 @@ t=1 … T and one term after the steps, never a second t=T. A table tied between
 the same: one tensor, its Σ fed by every step's embedding and by the head after the steps.
 """
 
+import contextlib
+
 import pytest
 
 import tinygrad_rnn as tr
@@ -85,3 +87,42 @@ def test_a_table_tied_to_a_head_on_h_T_sums_every_steps_term_and_the_heads():
     backward = build_picture((loss,), level="cell", backward=True)
     expected = sorted([AFTER_THE_STEPS] + [f"t={t}" for t in range(1, steps + 1)])
     assert terms_into(backward, f"∂J/∂E = Σ ({steps + 1} terms)") == expected
+
+
+def projected_in_a_hand_loop(scoped):
+    """cell(proj(emb(x_t)), h) in a hand loop (under tr.scope("t=k") or not), a head tied to the embedding, and proj
+    called again after the loop on h_3 — every call of proj reads (1, 3), so its shapes cannot tell the calls apart"""
+    tr.manual_seed(0)
+    emb, cell, proj = tr.nn.Embedding(5, 3), tr.nn.RNNCell(3, 3), tr.nn.Linear(3, 3)
+    head = tr.nn.Linear(3, 5)
+    head.weight = emb.weight
+    h, losses = tr.zeros(1, 3), []
+    for t in range(3):
+        with tr.scope(f"t={t + 1}") if scoped else contextlib.nullcontext():
+            h = cell(proj(emb(tr.tensor([t + 1]))), h)
+            losses.append(F.cross_entropy(head(h), tr.tensor([t + 2])))
+    loss = tr.stack(losses).mean() + (proj(h) ** 2).sum()
+    loss.name = "J"
+    return loss
+
+
+@pytest.mark.parametrize("scoped", [True, False])
+def test_a_module_called_before_the_cell_in_each_step_and_after_the_loop_is_a_node_a_step_and_one_after(scoped):
+    """Before: the calls in the loop were folded into the cell (the key gave the RNN cell proj's weight and bias),
+    and the call after the loop was drawn as a second "linear t=3" in step 3."""
+    loss = projected_in_a_hand_loop(scoped)
+    picture = build_picture((loss,), level="cell", show_shapes=False)
+    nodes = picture.nodes
+    cells = {n.step: i for i, n in enumerate(nodes) if n.label.startswith("RNN cell")}
+    assert all(nodes[i].parameters == ["W_ih", "b_ih", "W_hh", "b_hh"] for i in cells.values())
+    proj_calls = {nodes[i].step: i for i, n in enumerate(nodes) if n.parameters == ["weight", "bias"]}
+    assert sorted(proj_calls, key=str) == [1, 2, 3, None]
+    edges = {(t, h) for t, h, _ in picture.edges}
+    for step in (1, 2, 3):  # e_t → linear t → cell t
+        embedding = next(i for i, n in enumerate(nodes) if n.label.startswith(f"e{'₁₂₃'[step - 1]} = embedding"))
+        assert {(embedding, proj_calls[step]), (proj_calls[step], cells[step])} <= edges
+    assert (cells[3], proj_calls[None]) in edges  # h_3 → linear, after the steps
+    backward = build_picture((loss,), level="cell", backward=True, show_shapes=False)
+    last = next(i for i, n in enumerate(backward.nodes) if n.label.startswith("RNN cell") and n.step == 3)
+    into_last = [label for _, head, label in backward.edges if head == last]
+    assert len(into_last) == 2 and len(set(into_last)) == 2, into_last  # (before: "∂J/∂h₃|₍₃₎" twice)

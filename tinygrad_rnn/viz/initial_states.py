@@ -217,7 +217,7 @@ def _carried_by_a_loop(nodes: list[Node], links) -> dict[int, str]:
     read_elsewhere = {tail for tail, head, _, _ in links if tail in starts and head not in first_steps}
     found = {leaf: names.pop() for leaf, names in starts.items() if len(names) == 1 and None not in names and
              leaf not in read_elsewhere}
-    unnamed = [leaf for leaf, name in found.items() if not name]
+    unnamed = sorted((leaf for leaf, name in found.items() if not name), key=lambda leaf: min(carriers[leaf]))
     handed_on = [(row, *places.pop()) for row, places in handed.items() if len(places) == 1]  # a decoder's h₁ …
     for row, place, out in [*(carriers[unnamed[0]] if len(unnamed) == 1 else ()), *handed_on]:  # h₁, h₂, … as h₀
         doing = nodes[in_order(row, firsts[row])[place]].key.name
@@ -225,7 +225,10 @@ def _carried_by_a_loop(nodes: list[Node], links) -> dict[int, str]:
             ops = in_order(row, step)
             if place < len(ops) and nodes[ops[place]].key.name == doing:
                 nodes[ops[place]].states[out] = "h"
-    return {leaf: f"{name or 'h'}_0" for leaf, name in found.items() if name or len(unnamed) == 1}
+    # several unnamed states start "state 1 (t=0)", "state 2 (t=0)", in the order a step computes them: no letter
+    # says which would be h, and a number as a mark would say "layer"
+    return {leaf: f"{name}_0" if name else "h_0" if len(unnamed) == 1 else f"state {unnamed.index(leaf) + 1} (t=0)"
+            for leaf, name in found.items()}
 
 
 def name_loop_weights(nodes: list[Node], links) -> None:
@@ -263,6 +266,7 @@ def name_loop_weights(nodes: list[Node], links) -> None:
             return "W_hh"
         return "W_ih" if other.kind == "input" and other.step in (None, nodes[op].step) else None
 
+    shared: dict[int, set[str | None]] = {}  # an unnamed leaf that learns, read at every step → its roles
     for leaf, node in enumerate(nodes):
         if node.kind not in ("input", "parameter") or node.initial or any(getattr(t, "name", None) for t in
                                                                           node.tensors) or \
@@ -272,9 +276,18 @@ def name_loop_weights(nodes: list[Node], links) -> None:
         if any(nodes[op].step is None or nodes[op].chain is not None for op, _ in readers) or \
                 len({nodes[op].step for op, _ in readers}) < 2:
             continue  # (read outside a hand-written loop's steps, or at one step: no weight shared over time)
-        roles = {role(op, at) for op, at in readers}
+        shared[leaf] = {role(op, at) for op, at in readers}
+    named = collections.Counter(next(iter(roles)) for roles in shared.values() if roles != {None} and len(roles) == 1)
+    if any(count > 1 for count in named.values()):  # two recurrences' W_ih: one role, two tensors — no role says
+        # which is which, and a mark would say "layer": each is "weight k", k in the order the loop first reads them
+        def first_read(leaf: int) -> int:
+            return min(getattr(nodes[op].key, "sequence_nr", 0) for op, _ in reads[leaf])
+        for number, leaf in enumerate(sorted(shared, key=first_read), 1):
+            nodes[leaf].kind, nodes[leaf].label = "parameter", renamed(nodes[leaf].label, f"weight {number}")
+        return
+    for leaf, roles in shared.items():
         if len(roles) == 1 and None not in roles:
-            node.kind, node.label = "parameter", renamed(node.label, roles.pop())
+            nodes[leaf].kind, nodes[leaf].label = "parameter", renamed(nodes[leaf].label, roles.pop())
 
 
 def decoder_reads(nodes: list[Node], readers) -> dict[int, int]:

@@ -25,6 +25,7 @@ from ..function import Function
 from ..steps import step_of
 from .attention import attention_drawn, attention_of
 from .carried_values import _carry, _one_step_read, _slice, _sources, sequence_picked, shapes_read, sources_of
+from .loop_calls import calls_after_the_steps, inputs_of_each_step
 from .picture import (
     CHOICE_INPUT,
     PER_STEP,
@@ -115,6 +116,8 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
     # step (a generation loop) that do the same — the same op on the same parameters and shapes — share one row
     # (one Linear called on all of x and again on h_T reads two shapes: two calls, neither of them a loop's).
     rank: dict[int, int] = {}
+    below_cells: set[int] = set()  # a user's op folded (read whole) that reads no cell's state: emb(x_t), proj(e_t)
+    reads_cell: set[int] = set()  # one folded that does
     first_of: dict[tuple, int] = {}
     doing: dict[int, Any] = {}
     for position in order:
@@ -122,6 +125,8 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         named = nodes[position].key.name if nodes[position].kind == "op" else None
         doing[position] = (named, parameters, shapes_read(nodes[position])) \
             if named and (parameters or named in LOSSES) else position
+    for position in calls_after_the_steps(nodes, doing, group_of):  # proj(h_T) after a loop calling proj each step
+        doing[position] = (*doing[position], "after the steps")
     repeats = Counter(doing.values())  # the same op on the same parameters (a loss on none), once per step: a loop's
     for position in order:
         rank[position] = first_of.setdefault(doing[position], len(rank))
@@ -159,6 +164,11 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
                 carried = [("whole", frozenset({("split", position, 0)}))] * len(carried)
             else:  # folded into what reads it, unless that reads it step by step (see slice_of)
                 lazy_inputs[position] = inputs
+                if nodes[position].key.name == "embedding" or (isinstance(doing[position], tuple) and not any(
+                        s[0] not in ("leaf", "node", "op") or s[1] in reads_cell for s in sources_of(inputs))):
+                    below_cells.add(position)  # computed from no cell's state: drawn below the cell reading it
+                else:
+                    reads_cell.add(position)
                 carried = [("whole", frozenset({("op", position, None)}))] * len(carried)
         for out, piece in enumerate(carried):
             values[(position, out)] = piece
@@ -185,9 +195,9 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
             seen.add(source)
             if source[0] == "op" and not fold_all and after_the_steps(source[1]):
                 found.append(("after", source[1], None))
-            elif source[0] == "op" and nodes[source[1]].key.name == "embedding" and repeats[doing[source[1]]] > 1:
-                # an embedding called once per step (a loop of cell calls: cell(emb(x_t), h)), read whole by the
-                # cell: that step's e_t, drawn below it with its token x_t, as a layer's embedding of all the tokens
+            elif source[0] == "op" and repeats[doing[source[1]]] > 1 and source[1] in below_cells:
+                # a module called once per step before the cell (cell(proj(emb(x_t)), h)), read whole by it: that
+                # step's e_t (linear t), drawn below it with its token x_t, as a layer's embedding of all the tokens
                 found.append(("split", source[1], 0))
             elif source[0] == "op":
                 stack.extend(sorted(sources_of(lazy_inputs[source[1]]), key=repr))
@@ -290,7 +300,8 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
         if new:
             step = next((s[1][1] for s in drawn_sources(sources) if s[0] == "group"), None)
             if step is None:  # (a loop the user numbered from t=0 has a step 0)
-                step = next((result[per_step_node(s)].step for s in drawn_sources(sources) if s[0] == "split"), None)
+                step = next((result[per_step_node(s, reader_step)].step for s in drawn_sources(sources)
+                             if s[0] == "split"), None)
             if step is None:
                 step = reader_step if reader_step is not None else k + 1
         drawn = place(source, lambda: Node(source, "group", per_step_label(op, step, picked.get(position)), op.scope,
@@ -407,7 +418,7 @@ def merge_groups(nodes: list[Node], links, level: str, gradient_only: bool = Fal
                 first, newline, rest = drawn.label.partition("\n")
                 result[index[("node", position)]] = replace(drawn, label=first + mark + newline + rest)
     edges = [edge[:3] for edge in unique(edges)]
-    _inputs_of_each_step(result, edges)
+    inputs_of_each_step(result, edges)
     return result, edges
 
 
@@ -425,34 +436,6 @@ def _initial_state_marks(nodes: list[Node], links, group_of: dict[int, Any], mar
         if len(chains) == 1 and marks.get(next(iter(chains))):  # one tensor read by two layers stays unmarked
             found[position] = marks[next(iter(chains))]
     return found
-
-
-def _inputs_of_each_step(nodes: list[Node], edges) -> None:
-    """A loop written by hand that reads one new leaf a step (xs[t] of a tensor that needs no gradient: a leaf
-    of its own each step): each is that step's input x_t, drawn under its cell as the lectures draw x_t — beside
-    the row they sat wherever there was room (x₃ right of J, x₁ on h_0's arrowhead). An initial state (h_0, read by
-    the first cell alone) is not one: the leaves must feed every cell of a row, one each, alike in name."""
-    readers: dict[int, list[int]] = {}
-    for tail, head, _ in edges:
-        readers.setdefault(tail, []).append(head)
-    by_row: dict[tuple, list[tuple[int, int]]] = {}  # (row, the leaf's label) → (leaf, the cell reading it)
-    for i, node in enumerate(nodes):
-        heads = readers.get(i, [])
-        if node.kind == "input" and node.step is None and len(heads) == 1 and nodes[heads[0]].kind == "group":
-            by_row.setdefault((nodes[heads[0]].row, node.label), []).append((i, heads[0]))
-    placed = []
-    for (row, _), pairs in by_row.items():
-        cells = {j for j, node in enumerate(nodes) if node.kind == "group" and node.row == row and node.step}
-        if len(pairs) >= 2 and {cell for _, cell in pairs} == cells and len(pairs) == len(cells):
-            placed.append(pairs)
-    unnamed = sum(nodes[pairs[0][0]].label.partition("\n")[0] == "input" for pairs in placed)
-    for pairs in placed:
-        for leaf, cell in pairs:
-            node, step = nodes[leaf], nodes[cell].step
-            name, _, rest = node.label.partition("\n")
-            name = "x" if name == "input" and unnamed == 1 else name  # two rows' inputs are not both x_t
-            node.step = step
-            node.label = subscript(name, step) + ("\n" + rest if rest else "")
 
 
 def _layer_scope(op: Node) -> tuple[str, ...]:

@@ -47,7 +47,7 @@ def walk(roots: tuple[Tensor, ...], backward: bool, show_shapes: bool, from_0: d
         expand = function is not None and (not backward or function.is_gradient)
         if backward and not expand and not _is_parameter(tensor):
             return None, False
-        key = id(function) if expand else id(vertex_of(tensor))
+        key = id(function) if expand else _leaf_key(tensor)
         if key in index:
             position = index[key]
         else:
@@ -228,6 +228,24 @@ def reads_cell_state(function: Function) -> bool:
     name c; a user's loop that names a value c has no cell state): h_t = o_t ⊙ tanh(c_t). Its result has no name
     of its own, and a figure drew it as a bare "tanh" beside g₁ = tanh, as if one of the gates."""
     return function.name == "tanh" and len(function.parents) == 1 and getattr(function.parents[0], "name", None) == "c"
+
+
+def _leaf_key(tensor: Any) -> Any:
+    """What a leaf node is keyed by: its vertex — but one unnamed tensor that needs no gradient, a view of another's
+    memory (``xs[t]``, read twice in a step: two tensors), by the memory it views, so that two reads of one ``xs[t]``
+    are one node, x_t, as they are one value.
+
+    >>> import tinygrad_rnn as tr
+    >>> xs = tr.randn(3, 1, 2)
+    >>> _leaf_key(xs[0]) == _leaf_key(xs[0]), _leaf_key(xs[0]) == _leaf_key(xs[1])
+    (True, False)
+    """
+    array = getattr(tensor, "array", None)
+    base = getattr(array, "base", None)
+    interface = getattr(array, "__array_interface__", None) or getattr(array, "__cuda_array_interface__", None)
+    if tensor.requires_grad or tensor.name or base is None or interface is None:
+        return id(vertex_of(tensor))
+    return ("view", id(base), interface["data"][0], tuple(array.shape), interface.get("strides"), str(array.dtype))
 
 
 def _leaf_node(tensor: Any, show_shapes: bool) -> Node:
