@@ -257,3 +257,27 @@ def test_clipping_that_changes_nothing_is_not_said():
     assert not [note for note in build_picture((loss,), level="cell", show_grads=True).notes if "clipped" in note]
     tr.nn.utils.clip_grad_value_(rnn.parameters(), 1e-3)
     assert [note for note in build_picture((loss,), level="cell", show_grads=True).notes if "clip_grad_value_" in note]
+
+
+def test_a_loss_reading_rows_picked_by_a_list_draws_at_op_level():
+    """cross_entropy(logits[[0, 2]], …): an index by a list (or a tensor) keeps its bare name — it raised "The truth
+    value of an array … is ambiguous" where the index a loss reads is written out."""
+    tr.manual_seed(0)
+    gru, head = tr.nn.GRU(3, 4), tr.nn.Linear(4, 5)
+    out, _ = gru(tr.randn(3, 1, 3))
+    loss = tr.nn.functional.cross_entropy(head(out.reshape(-1, 4))[[0, 2]], tr.tensor([1, 3]))
+    assert "index" in [node.label.split("\n")[0] for node in build_picture((loss,), level="op").nodes]
+
+
+def test_a_stacks_index_that_a_loss_reads_says_its_position_once():
+    """J = cross_entropy(head(stack(outs)[-1]), …) of 12 steps with steps left out: "index [-1] → h₁₂" (it read
+    "index [-1] [-1] → t=12": the loss's index and the kept step's each wrote [-1])."""
+    cell, head = tr.nn.RNNCell(3, 4), tr.nn.Linear(4, 5)
+    h, outs = tr.zeros(1, 4), []
+    for t in range(12):
+        with tr.scope(f"t={t + 1}"):
+            h = cell(tr.randn(1, 3), h)
+            outs.append(h)
+    loss = tr.nn.functional.cross_entropy(head(tr.stack(outs)[-1]), tr.tensor([1]))
+    picture = build_picture((loss,), level="op", time_steps=(0, 1, 11))
+    assert [node.label.split("\n")[0] for node in picture.nodes if "index" in node.label] == ["index [-1] → h₁₂"]

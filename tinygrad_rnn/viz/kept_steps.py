@@ -74,6 +74,8 @@ def keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):
     for _, said, read_by in picks.values():  # "index [-1] → h₆": which step the index reads, drawn or not
         reader = nodes[read_by]
         first, newline, rest = reader.label.partition("\n")
+        # (a loss's index says its [-1] already: write_loss_indexes)
+        first = first.removesuffix(" " + said.partition(" → ")[0])
         reader.label = f"{first} {said}{newline}{rest}"
     new_edges = []
     # what a step left out reaches J through: the stack an index reads one step of, an op J is (J = Σ h₂ of step 2

@@ -18,7 +18,7 @@ from ..function import Function
 from ..function import Node as GraphNode
 from ..tensor import Tensor
 from .initial_states import renamed
-from .levels import unique
+from .levels import LOSSES, unique
 from .node_details import shape_line, shape_text
 from .notation import SYMBOLS, gru_update
 from .picture import CHOICE_INPUT, Node, loop_row, subscript
@@ -151,13 +151,12 @@ def write_loss_indexes(nodes: list[Node], edges) -> None:
     """At op level, an index that a loss reads says which positions, as the code writes it: a padded tagger's
     ``cross_entropy(logits[0], …) + cross_entropy(logits[1, :2], …)`` drew two "index → cross_entropy" alike, though
     the second leaves sequence 2's padding out. (An index by a tensor keeps its bare name.)"""
-    losses = {i for i, node in enumerate(nodes) if node.kind == "op" and getattr(node.key, "name", "") in
-              ("cross_entropy", "nll_loss")}
+    losses = {i for i, node in enumerate(nodes) if node.kind == "op" and getattr(node.key, "name", "") in LOSSES}
     for tail, head, _ in edges:
         node = nodes[tail]
         key = getattr(node.key, "index", None) if head in losses and getattr(node.key, "name", "") == "index" else None
         key = key if isinstance(key, tuple) else (key,)
-        if key != (None,) and all(isinstance(k, (int, numpy.integer, slice)) for k in key) and \
+        if all(isinstance(k, (int, numpy.integer, slice)) for k in key) and \
                 node.label.split("\n")[0] == "index":
             written = ", ".join(str(k) if not isinstance(k, slice) else
                                 f"{'' if k.start is None else k.start}:{'' if k.stop is None else k.stop}"
