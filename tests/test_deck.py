@@ -186,14 +186,13 @@ def test_the_tagger_slide_writes_the_penn_treebank_tags(built):
 @pytest.mark.parametrize("name", ["07-lstm-cell", "08-gru-cell"])
 def test_the_cell_slides_draw_the_cell_and_j_from_its_h(built, name):
     """J = Σ h_T read from the cell's h_T: the layer's output[-1] drew stack and index, which are no part of the
-    cell, between h_T and J; and one step has no footnote that the weights are the same at every step. The LSTM's
-    slide draws step 1 of two, step 2 left out (it reads c₁ and h₁): J = Σ h₂ through the "…", and the weights are
-    the same in step 2, as its footnote says."""
+    cell, between h_T and J. Each slide draws step 1 of two, step 2 left out (it reads h₁, and the LSTM's c₁):
+    J = Σ h₂ through the "…", and the weights are the same in step 2, as its footnote says (one step had none)."""
     [(nested, _)] = figures(ElementTree.fromstring((built.html.parent / f"{name}.svg").read_text("utf-8")))
     drawn = ["".join(text.itertext()) for text in nested.iter(SVG + "text")]
     assert "sum" in drawn and not {"stack", "index"} & set(drawn), drawn
     said = " ".join(text_of(built.html.parent, name).split())  # (a note broken in lines read as one)
-    assert ("the same at every step" in said) == (name == "07-lstm-cell"), said
+    assert "the same at every step" in said and "Step 2, the same cell, is left out" in said, said
 
 
 def test_generation_labels_its_inputs_as_the_encoder_decoder_does(built):
@@ -381,6 +380,6 @@ def test_the_perplexity_slide_smooths_the_unigram_by_add_one_and_says_characters
 @pytest.mark.parametrize("name, said", [("01-rolled", "J = Σ hT: a loss on the last step"),
                                         ("02-unrolled", "J = Σ h4: a loss on the last step, T = 4."),
                                         ("07-lstm-cell", "J = Σ h2: a loss on the last step, T = 2."),
-                                        ("08-gru-cell", "J = Σ h1: a loss on the last step, T = 1 (one step")])
+                                        ("08-gru-cell", "J = Σ h2: a loss on the last step, T = 2.")])
 def test_a_slide_that_draws_j_says_what_it_is_and_its_steps(built, name, said):
     assert said in " ".join(text_of(built.html.parent, name).split())

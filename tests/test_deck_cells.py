@@ -391,6 +391,20 @@ def test_the_lstm_slide_hands_c1_on_to_the_right():
     assert not shared, shared  # no stretch of c₁'s line along h₁'s
 
 
+@pytest.mark.parametrize("notation", PRESETS)
+def test_the_gru_slide_hands_h1_on_to_the_step_left_out(notation):
+    """Slide 08 drew the GRU cell alone (T = 1): h₁ went only to sum → J, nothing showed it handed to the next
+    step, while slide 07 draws the LSTM's step 1 of two. It draws the same: h₁ leaves the cell into "… 1 more time
+    step", and J = Σ h₂ is read through the "…" (its line, beyond z₁'s up into h₁'s side, crosses none)."""
+    figure = deck_slide("gru", notation, "08-gru-cell")[1][0][0]
+    arrows, nodes = read(figure)
+    (h,) = [i for i, (text, _) in nodes.items() if re.match(r"h\(?1\)? = \(1 − z", text)]
+    (dots,) = [i for i, (text, _) in nodes.items() if text.startswith("…")]
+    (handed,) = [a for a in arrows if a.tail == h and a.head == dots]
+    assert [nodes[a.head][0] for a in arrows if a.tail == dots] == ["sum"]
+    assert not [a for a in arrows if a.head == h and a.tail != h and crossings(a, handed)]
+
+
 @pytest.mark.parametrize("notation", list(PRESETS))
 def test_the_lstm_slide_names_the_tanh_of_the_cell_state_as_its_equations_write_it(notation):
     """Slide 07: the node h₁ = mul reads besides o₁ was a bare "tanh", beside g₁ = tanh, as if a gate; the slide's

@@ -213,6 +213,31 @@ def test_its_rows_are_named_as_the_model_names_its_layers(model, names, cell):
         picture.notes
 
 
+@pytest.mark.parametrize("notation, said, marks", [("pytorch", ("⁽ᵉ⁾", "⁽ᵈ⁾"), ("⁽ᵉ⁾", "⁽ᵈ⁾")),
+                                                   ("cs224n", ("enc", "dec"), ("^[enc]", "^[dec]"))])
+def test_an_lstm_encoder_and_a_gru_decoder_are_marked_by_role_not_by_a_layer_letter(notation, said, marks):
+    """An nn.LSTM encoder whose h_S starts an nn.GRU decoder, neither named by a model, was marked by its kind's first
+    letter: c₁⁽ˡ⁾, h₃⁽ˡ⁾, W_ih⁽ˡ⁾ (25 marks) and ⁽ᵍ⁾, "⁽ˡ⁾: LSTM, ⁽ᵍ⁾: GRU" — and h⁽ˡ⁾ is the state of layer l in
+    every lecture and in the stacked figures. Two kinds, one handed the other's final state: marked by role, their
+    kinds on their cells and in the note."""
+    from tinygrad_rnn.viz.graph import build_picture
+
+    tr.manual_seed(0)
+    embedding, encoder, decoder, head = tr.nn.Embedding(6, 3), tr.nn.LSTM(3, 4), tr.nn.GRU(3, 4), tr.nn.Linear(4, 6)
+    _, (h, _) = encoder(embedding(tr.tensor([[1], [2], [3]])))
+    output, _ = decoder(embedding(tr.tensor([[0], [4]])), h)
+    loss = F.cross_entropy(head(output).reshape(2, 6), tr.tensor([4, 5]))
+    picture = build_picture((loss,), level="cell", slide=True, notation=notation)
+    texts = [node.label for node in picture.nodes] + [label for *_, label in picture.edges] + picture.notes
+    assert not [text for text in texts if "⁽ˡ⁾" in text or "⁽ᵍ⁾" in text or "[l]" in text], texts
+    assert any(f"{said[0]}: encoder (LSTM), {said[1]}: decoder (GRU)" in note for note in picture.notes), \
+        picture.notes
+    cells = {node.label.split("\n")[0] for node in picture.nodes if node.kind == "group"}
+    assert {"LSTM cell", "GRU cell"} <= cells, cells
+    assert any(marks[0] in label for *_, label in picture.edges) and any(marks[1] in label for *_, label in
+                                                                         picture.edges)
+
+
 def test_layers_no_model_holds_are_numbered_not_guessed_from_the_hand_over():
     """Two nn.GRU not in a Module, the state handed over, were marked ⁽ᵃ⁾/⁽ᵇ⁾ "GRU 1/GRU 2" where a lecturer
     expects ⁽ᵉ⁾/⁽ᵈ⁾. A chain started from another's final state is not always a decoder: here a third layer starts

@@ -5,10 +5,13 @@ tr.zeros(()) (the constant is not drawn), be divided after the loop (/ T, * (1/T
 steps may be scoped or not, the loss taken inside the scope or after it.
 """
 
+import re
+
 import pytest
 
 import tinygrad_rnn as tr
 from tinygrad_rnn.viz.graph import build_picture
+from tinygrad_rnn.viz.layout import labelled_layout
 from tinygrad_rnn.viz.picture import PER_STEP
 
 F = tr.nn.functional
@@ -145,3 +148,23 @@ def test_a_sum_started_from_a_number_other_than_zero_is_not_called_the_sum_of_th
     for t in range(T):
         total = total + step(t)
     assert not [node.label for node in build_picture((total,), level="cell").nodes if "Σₜ Jₜ" in node.label]
+
+
+def test_a_buses_step_names_stand_on_one_line_the_last_one_too():
+    """The Σ's bus of a cell written as a function (BPTT, 4 steps): t=1 … t=3 stood under the bus, t=4, its drop at
+    the bus's corner, over it; on the page's sums stage t=8 stood half a line off t=1 … t=7. A student counting the
+    terms along the line saw T − 1, then one apart. Each name that stands apart from its bus's others, beside its drop,
+    goes where they stand (bus_labels), where that is clear."""
+    tr.manual_seed(0)
+    w_x, w_h = tr.randn(2, 3, requires_grad=True), tr.randn(3, 3, requires_grad=True)
+    xs, h = tr.randn(4, 1, 2), tr.zeros(1, 3)
+    for t in range(4):
+        h = tr.tanh(xs[t] @ w_x + h @ w_h)
+    picture = build_picture((h.sum(),), level="cell", backward=True, slide=True)
+    _, placed = labelled_layout(picture)
+    named = [(label, route) for (_, _, label), route in zip(picture.edges, placed.routes)
+             if re.fullmatch(r"t=\d", label)]
+    assert sorted(label for label, _ in named) == ["t=1", "t=2", "t=3", "t=4"]
+    assert len({round(route.label_at[1], 1) for _, route in named}) == 1, [(n, r.label_at) for n, r in named]
+    offsets = {round(route.label_at[0] - (route.unhopped or route.points)[0][0], 1) for _, route in named}
+    assert len(offsets) == 1, offsets

@@ -37,10 +37,37 @@ def chains_in(nodes: list[Node]) -> set:
     return {c for n in nodes if (c := chain_of(n)) is not None}
 
 
-def chain_marks(chains: set, letters: int = 1) -> dict[Any, str]:
+KINDS = ("RNN", "LSTM", "GRU")  # a recurrent layer's name in drawings until a model names it (nn.module.drawn_kind)
+
+
+def handover_roles(nodes: list[Node]) -> dict[str, str]:
+    """{module: "encoder" or "decoder"} where the figure draws two layers of two kinds that no model names (an
+    nn.LSTM and an nn.GRU: rows "LSTM", "GRU") and every chain of one starts from the other's final state
+    (``Chain.after``); else {}. Marked by their kinds' first letters they were ⁽ˡ⁾ and ⁽ᵍ⁾, and h₃⁽ˡ⁾ reads as the
+    state of layer l, as every lecture and the stacked figures write it: the figure's point is which chain
+    encodes and which decodes, so they are marked so (⁽ᵉ⁾, ⁽ᵈ⁾), their kinds said on their cells. (Two of one kind
+    stay numbered: which of them is the decoder the hand-over alone does not say, docs/drawing.md.)"""
+    starts: dict[str, set[bool]] = {}
+    for node in nodes:
+        if node.chain is not None and (chain := chain_of(node)) is not None:
+            starts.setdefault(chain[0], set()).add(node.chain.after > 0)
+    if len(starts) != 2 or not set(starts) <= set(KINDS) or \
+            {frozenset(after) for after in starts.values()} != {frozenset({False}), frozenset({True})}:
+        return {}
+    return {module: "decoder" if True in after else "encoder" for module, after in starts.items()}
+
+
+def marks_of(nodes: list[Node], letters: int = 1) -> dict[Any, str]:
+    """:func:`chain_marks` of the chains the nodes are drawn in, an encoder and a decoder of two kinds by their
+    roles (:func:`handover_roles`)."""
+    return chain_marks(chains_in(nodes), letters, handover_roles(nodes))
+
+
+def chain_marks(chains: set, letters: int = 1, roles: dict[str, str] | None = None) -> dict[Any, str]:
     """The mark of each chain: its module (the start of its name: e for the encoder, d for the decoder),
     its layer counted from 1, its direction (→, ←) — only what tells the figure's chains apart; ""
-    where there is one chain. ``letters``: the fewest of a module's mark (:attr:`.notation.Notation.module_letters`).
+    where there is one chain. ``letters``: the fewest of a module's mark (:attr:`.notation.Notation.module_letters`);
+    ``roles``: a module's role, by which it is marked instead of its name (:func:`handover_roles`).
 
     >>> marks = chain_marks({("encoder", 0, "forward"), ("decoder", 0, "forward")})
     >>> marks[("encoder", 0, "forward")], marks[("decoder", 0, "forward")]
@@ -51,7 +78,9 @@ def chain_marks(chains: set, letters: int = 1) -> dict[Any, str]:
     # of its own, so not a second one; counted, it marked a one-layer GRU's W_hh⁽¹→⁾ beside W_hh, two names)
     layers = {c[1] for c in chains if c[1] is not None}
     directions = {c[2] for c in chains if c[2] is not None}
-    by_module = module_marks(modules, letters)
+    named = {module: (roles or {}).get(module, module) for module in modules}
+    by_name = module_marks(set(named.values()), letters)
+    by_module = {module: by_name[name] for module, name in named.items()}
     marks = {}
     for module, layer, direction in chains:
         mark = by_module[module] if len(modules) > 1 else ""

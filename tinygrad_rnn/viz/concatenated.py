@@ -11,7 +11,7 @@ bidirectional layer's output joins its two directions' outputs).
 from __future__ import annotations
 
 from ..engine import ops_in_order, vertex_of
-from .chains import chain_marks, chain_of, chains_in
+from .chains import chain_of, marks_of
 from .notation import Notation
 from .picture import Picture
 
@@ -84,7 +84,7 @@ def write_concatenations(picture: Picture, joins: list[tuple[tuple, tuple]], not
         source, reader = picture.nodes[tail], picture.nodes[head]
         if source.chain is not None and label and reader.chain is None and reader.kind not in ("output", "ellipsis"):
             into.setdefault(head, {})[source.chain] = label
-    marks = chain_marks(chains_in(picture.nodes), notation.module_letters)
+    marks = marks_of(picture.nodes, notation.module_letters)
     mark_of = {chain: marks.get(chain_of(node), "") for node in picture.nodes if (chain := node.chain) is not None}
     said = []
     for head, carried in into.items():

@@ -110,15 +110,14 @@ def bptt(lecture: Lecture) -> str:
 
 
 def one_step_figure(lecture: Lecture, kind: str) -> Figure:
-    """One step of the cell at op level, J = Σ h₁ read from the cell's h₁ (its footnote says nothing of the
-    weights being the same at every step: a figure of one step has none, :func:`.parameter_names.parameter_notes`)."""
-    return lecture.figure(one_step_loss(layer(kind)), level="op")
+    """Step 1 of two at op level, step 2 left out ("…"): the states the cell makes leave it to the right, into the
+    step that reads them, as the lectures draw h_t (and c_t) handed on — J = Σ h₂ read from the state the cell
+    makes (:func:`.lecture_models.one_step_loss`). Of one step alone (J = Σ h₁) nothing left the cell but J's read."""
+    return lecture.figure(one_step_loss(layer(kind), steps=2), level="op", time_steps=(0,))
 
 
 def lstm_cell(lecture: Lecture) -> str:
-    # step 1 of two, step 2 left out ("…"): c₁ leaves the cell to the right, into the step that reads it, as the
-    # lectures draw c_t handed on. Of one step alone (J = Σ h₁) c₁ had no arrow out: J reads it only through h₁
-    figure = lecture.figure(one_step_loss(layer("lstm"), steps=2), level="op", time_steps=(0,))
+    figure = one_step_figure(lecture, "lstm")
     # CMU's footnote, which writes no bias, gives the gates' equation as this model computes it: said once
     said = " ".join(figure[1])
     gates = [line for line in lecture.gates("lstm")
@@ -133,7 +132,8 @@ def lstm_cell(lecture: Lecture) -> str:
 def gru_cell(lecture: Lecture) -> str:
     return lecture.slide("The GRU cell: a reset and an update gate", one_step_figure(lecture, "gru"),
                         [*lecture.gates("gru"), lecture.candidate(), *lecture.gate_rows("gru"),
-                         "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}", last_step_loss_said(1)])
+                         "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}", last_step_loss_said(2),
+                         "Step 2, the same cell, is left out: it reads h_1."])
 
 
 def stacked(lecture: Lecture) -> str:

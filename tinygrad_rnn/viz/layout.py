@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from .bus_labels import names_on_one_line
 from .detours import mend
 from .fitting import (
     LEGEND_CELL,
@@ -256,8 +257,10 @@ def layout(picture: Picture, sizes: list[tuple[float, float]], notes_beside: flo
 def arrows_named(placed: Layout, picture: Picture) -> Layout:
     """``placed`` with its arrows' names moved off what they would lie on (:func:`.label_placement.place_labels`):
     the last stage of :func:`layout`, done once for each layout."""
-    names = [label for _, _, label in picture.edges]
-    place_labels(placed, names, [tail for tail, _, _ in picture.edges], [head for _, head, _ in picture.edges])
+    names, tails, heads = [label for _, _, label in picture.edges], [tail for tail, _, _ in picture.edges], \
+        [head for _, head, _ in picture.edges]
+    place_labels(placed, names, tails, heads)
+    names_on_one_line(placed, names, tails, heads)  # (a bus's step names, t=1 … T, by one rule)
     mark_crowded_labels(placed, names)  # (a name still on something: a numbered marker, and a key under the figure)
     return placed
 

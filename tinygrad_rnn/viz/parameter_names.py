@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .chains import chain_marks, chain_of, chains_in, owner_of, shared_note
+from .chains import chain_marks, chain_of, marks_of, owner_of, shared_note
 from .notation import BIAS_PARTS, LAYER_WEIGHTS, Notation, drawn_cells, short_name
 from .parameter_roles import is_tied, role_symbol, tied_head
 from .picture import Node, Picture, steps_in_time
@@ -25,7 +25,7 @@ def name_parameters(nodes: list[Node], edges, notation: Notation,
     head by what they do (:func:`.parameter_roles.parameter_roles`), written as the notation writes the library's
     own."""
     roles = roles or {}
-    marks = chain_marks(chains_in(nodes), notation.module_letters)
+    marks = marks_of(nodes, notation.module_letters)
     readers: dict[int, set] = {}
     for tail, head, _ in edges:
         if nodes[tail].kind == "parameter":
@@ -131,7 +131,7 @@ def parameter_notes(nodes: list[Node], edges, names: dict[int, tuple[str, str]],
     # the marks of the chains drawn, and of the weights' own layers: a step node draws both layers in one
     # node (no chain of either), and its note named only "W_hh⁽²⁾, …" as if W_hh⁽¹⁾ were not shared
     owners = {owner for p in names if (owner := owner_of(nodes[p].label.split("\n")[0])) is not None}
-    drawn_marks = set(chain_marks(chains_in(nodes), notation.module_letters).values()) | \
+    drawn_marks = set(marks_of(nodes, notation.module_letters).values()) | \
         set(chain_marks(owners, notation.module_letters).values())
     notation = notation.for_drawing(nodes)
     if any(short in LAYER_WEIGHTS for short, _ in names.values()):  # W_hh⁽¹⁾, W_hh⁽²⁾, b_hh⁽¹⁾: layer 1 first

@@ -113,7 +113,14 @@ class Routes(StateRoutes, BusRoutes, GapRoutes, Risers):
             # "gradient stops (detach)" beside the steps left out ran in one line over the "…" and its twin)
             return self._broken_to(route, label, abs(end[0] - start[0]), offset >= 0) if self.slide else route
         if other in block_of:  # between the steps left out and a step drawn: through the gap beside it
-            return self._through_gap(tail, a, b, block_of[other][1], label, **self._past_steps_left_out(tail, head))
+            meets = self._past_steps_left_out(tail, head)
+            if ellipsis == [head] and not meets and self._past_levels_beside(tail, b.x > a.x) is not None:
+                # a line up the step's side into the same op (the GRU's z₁ into h₁'s side): over it, level with the
+                # op, into the "…"'s top. Through the gap, h₁ ran down beside z₁'s line up (a lane apart: the "…"
+                # stands nearer than sum did, with no room for two) and along z₁'s last turn into the "…"
+                over = (a.right if b.x > a.x else a.left, a.y)
+                return finish([over, (b.x, a.y)], (b.x, b.top), label, ((over[0] + b.x) / 2, a.y + 7))
+            return self._through_gap(tail, a, b, block_of[other][1], label, **meets)
         if self._is_riser(tail, head):  # up past the rows in between
             return self._riser(tail, head, a, b, label)
         if self._input_into_a_row_above(tail, head):

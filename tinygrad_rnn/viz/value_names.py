@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .chains import chain_mark, chain_marks, chain_of, chains_in, gradient_owner, module_marks
+from .chains import chain_mark, chain_marks, chain_of, gradient_owner, handover_roles, marks_of, module_marks
 from .gradient_labels import SCORES_NOTE_START, SUM_NOTE, TARGET_OF_STEP
 from .loss_targets import LossTargets
 from .notation import (
@@ -77,7 +77,7 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     rename_values(picture, notation)
     # J_t's target in the notation's time (never targetₜ beside h⁽ᵗ⁾): the next word where each J_t predicts the
     # next input, a language model's x⁽ᵗ⁺¹⁾ (one module: not a decoder's, whose inputs are y), else target⁽ᵗ⁾
-    one_module = len({chain[0] for chain in chain_marks(chains_in(picture.nodes), notation.module_letters)}) <= 1
+    one_module = len({chain[0] for chain in marks_of(picture.nodes, notation.module_letters)}) <= 1
     target = target_written(notation, known is not None and known.next_words and one_module)
     picture.notes = [note.replace(TARGET_OF_STEP, target) for note in picture.notes]
     if notation.time == "superscript" and example is None:  # (an example says what the brackets hold)
@@ -262,7 +262,7 @@ def _nearest_chains(picture: Picture, positions: list[int]) -> dict[int, tuple]:
 def layer_example(picture: Picture, notation: Notation) -> str | None:
     """Which index of the marks is the layer and which the step, said once by an example: a state of the
     last layer (h₃⁽²⁾, or CS224N's h^[2]⁽³⁾: the state h of layer 2 at step 3); None where no mark holds a layer."""
-    marks = chain_marks(chains_in(picture.nodes), notation.module_letters)
+    marks = marks_of(picture.nodes, notation.module_letters)
     # (a bidirectional layer's marks end with its arrow: said where ⁽·⁾ is the time, and [·] must be read)
     layered = sorted(mark for mark in marks.values()
                      if mark[-1:].isdigit() or (notation.time == "superscript" and re.search(r"\d", mark)))
@@ -288,9 +288,11 @@ def mark_notes(picture: Picture, notation: Notation) -> list[str]:
             when = node.step + (node.chain.after if node.chain is not None else node.after or 0)
             first_step[chain[0]] = min(first_step.get(chain[0], when), when)
     if len(first_step) > 1:  # in the order of time: the encoder's first
-        marks = module_marks(set(first_step), notation.module_letters)
+        roles = handover_roles(picture.nodes)  # (an LSTM encoder's GRU decoder: ⁽ᵉ⁾: encoder (LSTM), never ⁽ˡ⁾)
+        marks = module_marks({roles.get(module, module) for module in first_step}, notation.module_letters)
         written = (lambda mark: mark) if notation.time == "superscript" else chain_mark  # h_enc⁽¹⁾ or h₁⁽ᵉⁿᶜ⁾
-        notes.append(", ".join(f"{written(marks[module])}: {module}"
+        notes.append(", ".join(f"{written(marks[roles[module]])}: {roles[module]} ({module})" if module in roles
+                               else f"{written(marks[module])}: {module}"
                                for module in sorted(first_step, key=lambda module: (first_step[module], module))))
     return notes
 
@@ -302,7 +304,7 @@ def rename_values(picture: Picture, notation: Notation) -> None:
     """Write the values a picture names (h₃ on an edge, J₃ and e₃ in nodes, x_t below) in the
     notation, each state marked with the chain that computes it. Parameters are named by
     :func:`.parameter_names.name_parameters` before; the words here are the values' only."""
-    marks = chain_marks(chains_in(picture.nodes), notation.module_letters)
+    marks = marks_of(picture.nodes, notation.module_letters)
     renamed = {name for name in notation.names if name not in LAYER_WEIGHTS + MODEL_WEIGHTS}
     renamed |= set(VALUES) | set(GATES)  # f₁ and h₁ alike: f⁽¹⁾ where the lecture writes time above
 

@@ -9,7 +9,7 @@ ladder (``ladder.py``) draws it so where the labelled figure misses a slide's te
 
 from __future__ import annotations
 
-from .chains import chain_marks, chain_of, chains_in
+from .chains import chain_of, marks_of
 from .fit_notes import left_out_notes
 from .notation import Notation
 from .parameter_names import EVERY_STEP
@@ -36,7 +36,7 @@ def write_weight_key(picture: Picture, notation: Notation) -> None:
     Each is one tensor, the same at every step of its layer (params="label" writes them in every cell)
     """
     rows = rows_naming_weights(picture)
-    marks = chain_marks(chains_in(picture.nodes), notation.module_letters)
+    marks = marks_of(picture.nodes, notation.module_letters)
     kinds: dict[tuple, list[tuple[str, list[str]]]] = {}  # (what, its names without a mark) → (row's mark, names)
     for nodes in rows.values():
         names = nodes[0].parameters  # (the same in every node of the row)
