@@ -38,6 +38,7 @@ from .picture import (
     Picture,
     carried_across_cut,
     in_time,
+    is_named_cut,
     passes_no_gradient,
     relabel_edges,
     steps_in_time,
@@ -163,7 +164,7 @@ def cuts_in_time(nodes: list[Node], edges: list[tuple[int, int, str]]) -> list[i
     steps = {when: index for index, when in enumerate(sorted(set(steps_in_time(nodes, edges, True)) | hidden))}
     at = in_time(nodes, edges)
     return sorted({min(steps[at[tail]], steps[at[head]]) for tail, head, label in edges
-                   if (label in CUTS or label.endswith(f".{DETACHED}"))  # (a cut named by its state: h₂.detach())
+                   if (label in CUTS or is_named_cut(label))  # (a cut named by its state: h₂.detach())
                    and at[tail] in steps and at[head] in steps})
 
 

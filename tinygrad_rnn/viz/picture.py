@@ -40,15 +40,22 @@ def cut_lines(label: str) -> list[str]:
     >>> cut_lines("h₂.detach(): value only, no gradient"), cut_lines("h₂")
     (['h₂', 'detach(): value', 'only, no gradient'], [])
     """
-    if label == DETACHED or not label.endswith(f".{DETACHED}"):
+    if not is_named_cut(label):
         return []
     return [label[: -len(DETACHED) - 1], "detach(): value", "only, no gradient"]
+
+
+def is_named_cut(label: str) -> bool:
+    """Whether ``label`` is a cut named by its states, h₂.detach(): … (:func:`carried_across_cut`)."""
+    return label.endswith(f".{DETACHED}")
 
 
 def passes_no_gradient(label: str) -> bool:
     """Whether an edge so labelled carries no gradient (:data:`CHOICES`, or a cut named by its state:
     :func:`carried_across_cut`): what a drawing dashes and routes as a choice."""
-    return label in CHOICES or label.endswith(f".{DETACHED}")
+    return label in CHOICES or is_named_cut(label)
+
+
 CHOICE_INPUT = -1  # the input position of such a link in graph.py's links: not an input of the op
 BACKWARD_ROW = "∂"  # the first part of a row of the backward half of a forward-and-backward figure (drawn below)
 
