@@ -108,13 +108,13 @@ def script_runs(text: str, unicode: bool = True) -> list[Run]:
             runs.append((part, kind))
         position = found.end()
     runs.append((text[position:], "base"))
-    return _limits_on_one_line([(part, kind) for part, kind in runs if part])
+    return limits_on_one_line([(part, kind) for part, kind in runs if part])
 
 
-def _limits_on_one_line(runs: list[Run]) -> list[Run]:
+def limits_on_one_line(runs: list[Run]) -> list[Run]:
     """A Σ's lower and upper limits as one subscript, lower…upper (the rule above).
 
-    >>> _limits_on_one_line([("(1/4)Σ", "base"), ("t=3", "sub"), ("4", "sup"), (" ∂J", "base"), ("t", "sub")])
+    >>> limits_on_one_line([("(1/4)Σ", "base"), ("t=3", "sub"), ("4", "sup"), (" ∂J", "base"), ("t", "sub")])
     [('(1/4)Σ', 'base'), ('t=3…4', 'sub'), (' ∂J', 'base'), ('t', 'sub')]
     """
     joined: list[Run] = []
