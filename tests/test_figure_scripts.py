@@ -18,6 +18,7 @@ from tinygrad_rnn import viz
 from tinygrad_rnn.cli import main
 from tinygrad_rnn.viz import deck_graph_slides, deck_lecture
 from tinygrad_rnn.viz.dot import picture_to_dot, scripted_dot, scripts_joined
+from tinygrad_rnn.viz.export import equation_lines
 from tinygrad_rnn.viz.graph import build_picture
 from tinygrad_rnn.viz.layout import labelled_layout
 from tinygrad_rnn.viz.legibility import label_clashes, measure, slide_fit
@@ -248,3 +249,18 @@ def test_without_rsvg_convert_a_png_is_drawn_with_plain_labels_and_says_so(tmp_p
 def test_a_name_sliced_by_numbers_is_code_and_a_lectures_index_is_math():
     assert script_runs("PyTorch's h_n[-2:]") == [("PyTorch's h_n[-2:]", "base")]
     assert script_runs("ŷ_t[x_{t+1}]")[:2] == [("ŷ", "base"), ("t", "sub")]
+
+
+def test_a_sums_limits_are_set_on_one_line_lower_to_upper_by_every_writer():
+    """(1/4)Σₜ₌₃⁴ ∂Jₜ/∂h₂ was set with the upper limit after the lower, one after the other on a line (review 22b,
+    the ReLU, no-bias and padded figures): it read Σ_{t=3⁴}. Every writer sets the limits Σ_{t=3…4}, one subscript."""
+    label = "(1/4)Σₜ₌₃⁴ ∂Jₜ/∂h₂"
+    assert script_runs(label) == [("(1/4)Σ", "base"), ("t=3…4", "sub"), (" ∂J", "base"), ("t", "sub"),
+                                  ("/∂h", "base"), ("2", "sub")]
+    assert ">t=3…4</tspan>" in svg_markup(label) and 'font-size="80%" xml:space="preserve">4<' not in svg_markup(label)
+    dot = scripted_dot(f'  n0 -> n1 [label="{label}"];')
+    assert "t=3…4</FONT></SUB>" in dot and "<SUP>" not in dot
+    # an exported stage's equation, read off the page's MathML (which stacks the limits): on its line as figures
+    sums = '<math><mrow><msubsup><mi>Σ</mi><mi>t=3</mi><mi>4</mi></msubsup><mi>∂J_t</mi></mrow></math>'
+    assert equation_lines(sums) == [[("Σ", "base"), ("t=3…4", "sub"), (" ∂J", "base"), ("t", "sub")]]
+    assert script_runs("h₃⁽¹⁾ ∂J⁽ᵗ⁾") == [("h", "base"), ("3", "sub"), ("(1)", "sup"), (" ∂J", "base"), ("(t)", "sup")]

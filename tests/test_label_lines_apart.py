@@ -76,7 +76,7 @@ def test_label_offsets_keep_a_line_apart_and_more_where_scripts_would_meet():
 @pytest.mark.parametrize("writer", [pytest.param("graphviz", marks=needs_graphviz), "own"])
 def test_no_line_of_a_cs224n_bptt_figures_labels_runs_into_another(cs224n_bptt, writer):
     drawn = cs224n_bptt[["graphviz", "own"].index(writer)]
-    below = lines_of(drawn, "(1/3)Σt=23")  # (as its text reads, its scripts inline)
+    below = lines_of(drawn, "(1/3)Σt=2…3")  # (as its text reads, its scripts inline)
     assert below[1] - below[0] == pytest.approx(LABEL_LINE + SCRIPTS_APART, abs=0.05), below  # (Graphviz 9, own 10)
     found = label_clashes(drawn)
     assert found.overlaps == [], found.overlaps  # (Graphviz: 10 pairs of lines, each over the next, before)

@@ -1279,7 +1279,7 @@ def test_a_backward_stages_lit_arrows_say_what_they_carry_and_the_chain_is_in_vi
                     (stage, edge["words"], box)
         if found["t"] < panel["steps"]:  # (the losses after t: J₄ alone into h₃, else their sum)
             t, steps = found["t"], panel["steps"]
-            part = f"(1/{steps})∂J{steps}/∂h{t}" if t + 1 == steps else f"(1/{steps})Σt={t + 1}{steps}∂Jt/∂h{t}"
+            part = f"(1/{steps})∂J{steps}/∂h{t}" if t + 1 == steps else f"(1/{steps})Σt={t + 1}…{steps}∂Jt/∂h{t}"
             assert part in [re.sub(r"\s", "", edge["words"]) for edge in labelled], stage
         # from above: h_t → the head → J_t, lit beside the arrow from the right
         assert sum(int(edge["k"]) not in panel["crossing"].get(str(found["t"]), []) for edge in lit) >= 2, stage

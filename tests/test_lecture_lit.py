@@ -41,7 +41,7 @@ def test_a_lit_arrow_between_cells_says_what_it_carries_back_not_the_state(cell)
         between = [k for k in panel["lit"][str(t)] if ends[k] == cells]
         assert between, t
         said = {" ".join(plain(line) for line in panel["carried"][str(k)]) for k in between}
-        along_h = "(1/4) ∂J4/∂h3" if t == 3 else f"(1/4)Σt={t + 1}4 ∂Jt/∂h{t}"  # (its scripts inline)
+        along_h = "(1/4) ∂J4/∂h3" if t == 3 else f"(1/4)Σt={t + 1}…4 ∂Jt/∂h{t}"  # (its scripts inline)
         along_c = {f"(∂c{t + 1}/∂c{t})T ∂J/∂c{t + 1}"} if cell == "lstm" else set()  # c's part: c's own chain rule
         assert said == {along_h} | along_c, (t, said)
 

@@ -243,6 +243,31 @@ def test_a_padded_taggers_two_loss_calls_are_drawn_as_written(padded_tagger):
     assert indexes == {"index [0]": "cross_entropy", "index [1, :2]": "cross_entropy"}
 
 
+def test_a_padded_taggers_head_and_losses_stand_after_the_steps_and_its_masks_say_what_they_keep(padded_tagger):
+    """Op level (review 22b): the stack of the 4 masked states, the head, index [0], index [1, :2] and both
+    cross_entropy calls stood inside step 4's frame — "step 4's head and loss", where index [1, :2] reads sequence
+    2's steps 1 and 2. They read every step: no step's, drawn after the steps. And each mask said "where · 0.0"."""
+    ops = build_picture((padded_tagger[1],), level="op")
+    after = {node.label.split("\n")[0]: node.step for node in ops.nodes if node.kind == "op" and
+             node.label.split("\n")[0] in ("stack", "linear", "index [0]", "index [1, :2]", "cross_entropy")
+             and node.step is None}
+    assert after == dict.fromkeys(["stack", "linear", "index [0]", "index [1, :2]", "cross_entropy"])
+    masks = sorted(node.label.split("\n")[0] for node in ops.nodes if "length, else" in node.label)
+    assert masks == [f"h{'₁₂₃₄'[t]} if t ≤ length, else 0" for t in range(4)]
+    assert not [node for node in ops.nodes if node.label.startswith("where")]
+
+
+def test_a_padded_taggers_scores_are_said_in_one_form_beside_two_means(padded_tagger):
+    """Cell-level BPTT (review 22b): sequence 1's scores arrows said (1/4) ∂J₁/∂s₁ at steps 1–2 (their head read by
+    two losses) and ∂J/∂s₃ at 3–4: both true, but side by side 3–4 read as unscaled. One form in the figure."""
+    bptt = build_picture((padded_tagger[1],), level="cell", backward=True)
+    into_heads = {(bptt.nodes[head].step, bptt.nodes[tail].label.split("\n")[-1]): label
+                  for tail, head, label in bptt.edges if bptt.nodes[head].label.startswith("linear")
+                  and "∂s" in label}
+    assert into_heads == {(t, "sequence 1"): f"(1/4) ∂J{'₁₂₃₄'[t - 1]}/∂s{'₁₂₃₄'[t - 1]}" for t in (1, 2, 3, 4)} | \
+        {(t, "sequence 2"): f"(1/2) ∂J{'₁₂'[t - 1]}/∂s{'₁₂'[t - 1]}" for t in (1, 2)}
+
+
 def test_clipping_that_changes_nothing_is_not_said():
     """Under the limit, clip_grad_norm_ leaves .grad as it was (its norm 0.15 < 0.5, as a lecturer's run had it):
     the figure said ".grad clipped after backward … (total norm now 0.15)" all the same. Said only where it clipped,

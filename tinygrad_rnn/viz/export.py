@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 from .export_paint import paint, painted_backward
 from .notation import Notation
 from .pdf import NO_CONVERTER, svgs_to_pdf
+from .scripts import limits_on_one_line
 from .slide import (
     BODY_PX,
     FIGURE_MARGIN,
@@ -345,9 +346,10 @@ def _math_runs(element: ElementTree.Element, kind: str) -> list[Run]:
     if tag in ("msub", "msup") and len(children) == 2:
         script = kind if kind != "base" else ("sub" if tag == "msub" else "sup")
         return _math_runs(children[0], kind) + _math_runs(children[1], script)
-    if tag == "msubsup" and len(children) == 3:  # Σ with its limits: Σₜ₌₃⁴
-        return _math_runs(children[0], kind) + _math_runs(children[1], kind if kind != "base" else "sub") + \
-            _math_runs(children[2], kind if kind != "base" else "sup")
+    if tag == "msubsup" and len(children) == 3:  # Σ with its limits: Σₜ₌₃⁴, on a slide's line Σ_{t=3…4}, as figures
+        runs = _math_runs(children[0], kind) + _math_runs(children[1], kind if kind != "base" else "sub") + \
+            _math_runs(children[2], kind if kind != "base" else "sup")  # (the page's MathML stacks them)
+        return limits_on_one_line(_merged(runs)) if kind == "base" else runs
     return [run for child in children for run in _math_runs(child, kind)]
 
 

@@ -128,6 +128,7 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None | dict[in
     ∂J/∂h₁⁽¹⁾|₍₂₎ (:func:`through_step`)."""
     scores = scores_read(forward, losses)
     share = mean if isinstance(mean, dict) else dict.fromkeys(losses, mean)
+    shares = len(set(share.values()) - {None}) > 1  # J adds means over different steps: (1/4) and (1/2)
 
     def means(reached: frozenset) -> list:  # the T of the means the losses reached are in: one, or none (J_cls)
         return list({share[j] for j in reached if j in share})
@@ -173,7 +174,9 @@ def arrow_labels(forward: Picture, losses: list[int], mean: int | None | dict[in
             # carries only the part through the losses its reader reaches, (1/20)Σₜ₌₁₉²⁰ ∂Jₜ/∂h₁₈
             text = _parts_said(forward, sorted(reach[head], key=lambda j: at[j] or 0), besides, letter, value,
                                one_mean(reach[head]))
-        elif len(heads) == 1 and not generic:  # its only reader: the arrow carries all of ∂J/∂v
+        elif len(heads) == 1 and not generic and not (shares and (tail, head, label) in scores):
+            # its only reader: the arrow carries all of ∂J/∂v (scores, where J adds means of several T: said by
+            # their loss, (1/4) ∂J₃/∂s₃, as the scores each of two losses reads are — one form in the figure)
             text = f"∂J/∂{value}"
         elif separable and not (generic and besides) and len(means(reach[head])) <= 1:  # each reader reaches losses
             # no other reaches: name the part by them

@@ -19,6 +19,8 @@ and must not turn code into false subscripts. The rule, decided here and nowhere
   keeps the symbol's script: the gradient of W_hh, as the lecture names it.
 * **Unicode scripts** already written (h₃, Σₜ, ⁽ᵉ⁾, ᵀ, 10⁻²) are scripts too, drawn the same way as
   the others, so that a figure writes every script one way.
+* **A sum's limits** on one line, lower…upper: Σₜ₌₃⁴ is set Σ_{t=3…4}. Set one after the other, the upper
+  limit beside the lower read as the lower's power (Σ_{t=3⁴}); a line of text cannot stack them, as the page does.
 
 Each output writes the runs its own way: the library's SVG as ``<tspan>`` (:func:`svg_markup`),
 Graphviz as an HTML-like label with ``<SUB>``/``<SUP>`` (``dot.py``), a slide's text and the lecture
@@ -106,7 +108,22 @@ def script_runs(text: str, unicode: bool = True) -> list[Run]:
             runs.append((part, kind))
         position = found.end()
     runs.append((text[position:], "base"))
-    return [(part, kind) for part, kind in runs if part]
+    return limits_on_one_line([(part, kind) for part, kind in runs if part])
+
+
+def limits_on_one_line(runs: list[Run]) -> list[Run]:
+    """A Σ's lower and upper limits as one subscript, lower…upper (the rule above).
+
+    >>> limits_on_one_line([("(1/4)Σ", "base"), ("t=3", "sub"), ("4", "sup"), (" ∂J", "base"), ("t", "sub")])
+    [('(1/4)Σ', 'base'), ('t=3…4', 'sub'), (' ∂J', 'base'), ('t', 'sub')]
+    """
+    joined: list[Run] = []
+    for part, kind in runs:
+        if kind == "sup" and len(joined) > 1 and joined[-1][1] == "sub" and joined[-2][0].endswith("Σ"):
+            joined[-1] = (f"{joined[-1][0]}…{part}", "sub")
+        else:
+            joined.append((part, kind))
+    return joined
 
 
 def has_scripts(text: str) -> bool:
@@ -169,7 +186,7 @@ def markup_runs(markup: str) -> list[Run]:
     labels, an exported stage's). A script's tspan is moved and smaller; its kind, by the way it moves.
 
     >>> markup_runs(svg_markup("(1/3)Σₜ₌₂³")), markup_runs(svg_markup("∂J⁽ᵗ⁾/∂h"))
-    ([('(1/3)Σ', 'base'), ('t=2', 'sub'), ('3', 'sup')], [('∂J', 'base'), ('(t)', 'sup'), ('/∂h', 'base')])
+    ([('(1/3)Σ', 'base'), ('t=2…3', 'sub')], [('∂J', 'base'), ('(t)', 'sup'), ('/∂h', 'base')])
     """
     runs: list[Run] = []
     for found in MARKED_RUN.finditer(markup):

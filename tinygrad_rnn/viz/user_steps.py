@@ -265,7 +265,9 @@ def place_model_ops(nodes: list[Node], maps: LinkMaps, losses: Mapping[int, list
     feed or read, as the cell level draws them and as ``tr.scope(f"t={t}")`` around each step would. An op called
     once per step on the same weights (the embedding) that only that step's ops read belongs to that step; each
     per-step loss J_t, and the ops it is computed from outside the steps (its head: ``losses``, from
-    :func:`.running_sums.take_out_of_steps`), to the latest step it reads. ``maps``: what feeds what."""
+    :func:`.running_sums.take_out_of_steps`), to the one step it reads. A loss read off several steps (a head on
+    the stack of every step's output, a padded tagger's ``logits[1, :2]``) is no step's: it and its head are drawn
+    after the steps, as the cell level draws them. ``maps``: what feeds what."""
     inputs, readers = maps
 
     def role(position: int) -> tuple:  # the op, and the weights it reads
@@ -290,8 +292,8 @@ def place_model_ops(nodes: list[Node], maps: LinkMaps, losses: Mapping[int, list
                 nodes[position].step, nodes[position].row = fed[position], row_of[position]
     for loss, computed_from in losses.items():
         read = [p for p in computed_from if nodes[p].step is not None]
-        if not read:
-            continue
+        if len({nodes[p].step for p in read}) != 1:
+            continue  # (read off several steps, through the stack of all of them: no step's, drawn after the steps)
         latest = max(read, key=lambda p: nodes[p].step)
         for position in [loss, *computed_from]:
             if nodes[position].step is None and nodes[position].kind == "op" and nodes[position].chain is None:

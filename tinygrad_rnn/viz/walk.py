@@ -16,6 +16,7 @@ import numpy
 from ..engine import grad, vertex_of
 from ..function import Function
 from ..function import Node as GraphNode
+from ..nn.recurrent import RUNNING
 from ..tensor import Tensor
 from .initial_states import renamed
 from .levels import LOSSES, unique
@@ -211,6 +212,8 @@ def _op_node(function: Function, show_shapes: bool, output: Tensor, named: bool 
         name = f"tanh({subscript('c', step)})"  # an LSTM's h_t = o_t ⊙ tanh(c_t): the tanh its equations write
     constants = [repr(x) for x in function.parents if isinstance(x, (int, float))]
     label = name + (f" · {', '.join(constants)}" if constants else "")
+    if step and zeroed_past_the_end(function):
+        label = f"{subscript('h', step)} if t ≤ length, else 0"
     pieces = getattr(function, "n_outputs", 1) - function.saves_intermediates  # split (1, 12) → 4 × (1, 3)
     if show_shapes and function.multiple_outputs and pieces > 1 and len(function.parents) == 1 and \
             hasattr(function.parents[0], "shape"):
@@ -220,6 +223,16 @@ def _op_node(function: Function, show_shapes: bool, output: Tensor, named: bool 
     row = loop_row(function.scope) if step is not None and record is None else ()
     return Node(function, "op", label, function.scope, step=step, row=row,
                 chain=None if record is None else record.chain)
+
+
+def zeroed_past_the_end(function: Function) -> bool:
+    """Whether an op is a padded batch's output at one step, ``where(t ≤ lengths, h_t, 0.0)``: each sequence's h_t
+    while it runs, zeros after its end (a layer run with ``lengths=``). Its node says so, h₃ if t ≤ length, else 0:
+    "where · 0.0" said neither what the mask is nor what is kept."""
+    if function.name != "where" or len(function.parents) != 3:
+        return False
+    mask, _, otherwise = function.parents
+    return getattr(mask, "name", None) == RUNNING and isinstance(otherwise, (int, float)) and otherwise == 0
 
 
 def reads_cell_state(function: Function) -> bool:
