@@ -59,3 +59,17 @@ def test_the_head_s_gradient_enters_only_the_layer_it_read(level):
     assert not any("direct" in label for *_, label in build_picture((loss,), level=level, backward=True).edges)
     if level == "cell":
         assert [cell[:2] for cell in fed] == [("layer 2 forward", 4)]
+
+
+def test_at_op_level_the_stack_of_final_states_feeds_only_the_layer_it_read():
+    """The op level's "stack, backward" of h_n unbinds δ by layer: rows the index h_n[-1] never read carry exactly 0
+    (‖∂J/∂h_n[i]‖ = [0, 0, 0.217]) and are not drawn; its rule says it stacks layers, not steps."""
+    picture = build_picture((classifier_loss("h_n[-1]"),), level="op", backward=True)
+    nodes = picture.nodes
+    stacks = [i for i, node in enumerate(nodes) if node.label.startswith("stack, backward")]
+    said = [nodes[i].label.split("\n")[1] for i in stacks]  # h_n's, and each layer's output's (layers 1 and 2)
+    assert sorted(said) == ["δ by layer", "δ by step", "δ by step"]
+    of_layers = stacks[said.index("δ by layer")]
+    fed = sorted((nodes[head].row[1], nodes[head].step, label) for tail, head, label in picture.edges
+                 if tail == of_layers)
+    assert fed == [("layer 2", 4, "∂J/∂h₄⁽³⁾")], "layers 1 and 2 get their δ through the layers above"
