@@ -73,3 +73,12 @@ def test_at_op_level_the_stack_of_final_states_feeds_only_the_layer_it_read():
     fed = sorted((nodes[head].row[1], nodes[head].step, label) for tail, head, label in picture.edges
                  if tail == of_layers)
     assert fed == [("layer 2", 4, "∂J/∂h₄⁽³⁾")], "layers 1 and 2 get their δ through the layers above"
+    # a cell's two linears say which weight each is the gradient of, as the figure names them
+    rules = {node.label.split("\n")[1] for node in nodes if node.label.startswith("linear, backward") and node.step}
+    assert {rule for rule in rules if rule.endswith("⁽¹⁾")} == {"δᵀ h_0 for W_hh⁽¹⁾", "δ · W_hh⁽¹⁾; δᵀ h₁ for W_hh⁽¹⁾",
+                                                              "δ · W_hh⁽¹⁾; δᵀ h₂ for W_hh⁽¹⁾",
+                                                              "δ · W_hh⁽¹⁾; δᵀ h₃ for W_hh⁽¹⁾"}
+    projections = sorted(node.label.split("\n")[1] for node in nodes
+                         if node.label.startswith("linear, backward") and not node.step)  # (the head's: "weight")
+    assert projections == ["δ · W; δᵀ x for W", "δ · W_ih⁽²⁾; δᵀ x for W_ih⁽²⁾", "δ · W_ih⁽³⁾; δᵀ x for W_ih⁽³⁾",
+                           "δᵀ x for W_ih⁽¹⁾"]

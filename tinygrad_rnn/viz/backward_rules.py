@@ -108,6 +108,50 @@ def merge_backward_rules(nodes: list[Node], edges, live: set | None = None, atte
                     for t, h, label in merged]
 
 
+def name_linear_weights(nodes: list[Node], names: dict[int, tuple[str, str]]) -> None:
+    """A linear's rule names its weight and what it multiplies, as the figure names them (``names``: each parameter
+    node's library name and drawn name, :func:`.parameter_names.name_parameters`): ``δ · W_hh⁽¹⁾; δᵀ h₂ for W_hh⁽¹⁾``
+    in step 3, ``δᵀ x for W_ih⁽¹⁾`` for a layer's input projection — a cell's two linears were both
+    ``δ · W; δᵀ x for W``, which never said which weight."""
+    drawn = {node.key: names[i][1] for i, node in enumerate(nodes)  # (a parameter's key is its id)
+             if node.kind == "parameter" and names.get(i, ("",))[0].startswith("W_")}  # not a head's bare "weight"
+    for node in nodes:
+        forward = getattr(node.key, "gradient_of", None) if node.kind == "op" else None
+        if forward is None or forward.name != "linear" or id(forward.parents[1]) not in drawn:
+            continue
+        weight, read = drawn[id(forward.parents[1])], forward.parents[0]
+        source, name = getattr(read, "grad_fn", None), getattr(read, "name", None) or ""
+        if re.fullmatch(r"[hc]_0", name):  # the initial state
+            product = f"δᵀ {subscript(name[0], 0)}"
+        elif source is not None and name and step_number(source):  # h₂, read by step 3
+            product = f"δᵀ {subscript(name, step_number(source))}"
+        else:
+            product = "δᵀ x"
+        node.label = node.label.replace("δ · W;", f"δ · {weight};").replace("δᵀ x for W", f"{product} for {weight}")
+
+
+def name_unread_weights(nodes: list[Node], edges) -> None:
+    """The weight of a linear whose backward never reads it (a layer's input projection: δᵀ x alone, no δ · W_ih
+    for x), named by the gradient its rule feeds, once the figure has named the gradients: ``δᵀ x for W_ih``
+    from ``∂J/∂W_ih`` (through its Σ over steps, or straight)."""
+    after: dict[int, list[int]] = {}
+    for tail, head, _ in edges:
+        after.setdefault(tail, []).append(head)
+    for position, node in enumerate(nodes):
+        if node.kind != "op" or not node.label.endswith("\nδᵀ x for W"):
+            continue
+        near = after.get(position, [])
+        near = near + [beyond for i in near for beyond in after.get(i, [])]  # (through its Σ over steps)
+        reached = {GRADIENT_NAME.match(nodes[i].label).group(1) for i in near
+                   if nodes[i].kind == "output" and GRADIENT_NAME.match(nodes[i].label)  # the weight's, not b_ih's
+                   and nodes[i].tensors and len(nodes[i].tensors[0].shape) == 2}
+        if len(reached) == 1:
+            node.label = node.label[:-len("W")] + reached.pop()
+
+
+GRADIENT_NAME = re.compile(r"∂\w+/∂([^\s|]+)")  # an output's gradient, ∂J/∂W_ih⁽¹⁾ (∂L/∂W_xh in CMU's letters)
+
+
 def forward_names(roots) -> dict[int, str]:
     """{id of a forward op: the name of its output} (h of a cell's h₁; an op with several outputs names none), walked
     back from ``roots`` with a stack: what a backward rule is named by, as the forward figure names its op. (Not a
