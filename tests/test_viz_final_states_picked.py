@@ -59,3 +59,26 @@ def test_the_head_s_gradient_enters_only_the_layer_it_read(level):
     assert not any("direct" in label for *_, label in build_picture((loss,), level=level, backward=True).edges)
     if level == "cell":
         assert [cell[:2] for cell in fed] == [("layer 2 forward", 4)]
+
+
+def test_at_op_level_the_stack_of_final_states_feeds_only_the_layer_it_read():
+    """The op level's "stack, backward" of h_n unbinds δ by layer: rows the index h_n[-1] never read carry exactly 0
+    (‖∂J/∂h_n[i]‖ = [0, 0, 0.217]) and are not drawn; its rule says it stacks layers, not steps."""
+    picture = build_picture((classifier_loss("h_n[-1]"),), level="op", backward=True)
+    nodes = picture.nodes
+    stacks = [i for i, node in enumerate(nodes) if node.label.startswith("stack, backward")]
+    said = [nodes[i].label.split("\n")[1] for i in stacks]  # h_n's, and each layer's output's (layers 1 and 2)
+    assert sorted(said) == ["δ by layer", "δ by step", "δ by step"]
+    of_layers = stacks[said.index("δ by layer")]
+    fed = sorted((nodes[head].row[1], nodes[head].step, label) for tail, head, label in picture.edges
+                 if tail == of_layers)
+    assert fed == [("layer 2", 4, "∂J/∂h₄⁽³⁾")], "layers 1 and 2 get their δ through the layers above"
+    # a cell's two linears say which weight each is the gradient of, as the figure names them
+    rules = {node.label.split("\n")[1] for node in nodes if node.label.startswith("linear, backward") and node.step}
+    assert {rule for rule in rules if rule.endswith("⁽¹⁾")} == {"δᵀ h_0 for W_hh⁽¹⁾", "δ · W_hh⁽¹⁾; δᵀ h₁ for W_hh⁽¹⁾",
+                                                              "δ · W_hh⁽¹⁾; δᵀ h₂ for W_hh⁽¹⁾",
+                                                              "δ · W_hh⁽¹⁾; δᵀ h₃ for W_hh⁽¹⁾"}
+    projections = sorted(node.label.split("\n")[1] for node in nodes
+                         if node.label.startswith("linear, backward") and not node.step)  # (the head's: "weight")
+    assert projections == ["δ · W; δᵀ x for W", "δ · W_ih⁽²⁾; δᵀ x for W_ih⁽²⁾", "δ · W_ih⁽³⁾; δᵀ x for W_ih⁽³⁾",
+                           "δᵀ x for W_ih⁽¹⁾"]

@@ -11,6 +11,8 @@ import re
 from collections import Counter
 from typing import Any
 
+import numpy
+
 from ..function import Function
 from ..steps import step_number, step_of
 from .levels import is_sum_node, unique
@@ -72,7 +74,9 @@ def merge_backward_rules(nodes: list[Node], edges, live: set | None = None, atte
             # as the forward figure does
             if getattr(vertex, "grad_fn", None) is forward and getattr(vertex, "name", None):
                 rule.label = _rule_label(forward, vertex.name)
-    merged = unique([(group[t], group[h], label) for t, h, label in edges if group[t] != group[h]])
+    zeros_carried = _zero_terms(nodes, edges)
+    merged = unique([(group[t], group[h], label) for t, h, label in edges
+                     if group[t] != group[h] and (t, h) not in zeros_carried])
     # the rules of a cell J never reaches hand on δ = 0 (the reverse steps of a classifier on the last step):
     # not drawn, as the cell level's BPTT leaves them out, and the Σ their terms went into counts them as 0
     zero_rules = set() if live is None else {i for i, n in enumerate(result) if n.kind == "op" and n.chain is not None
@@ -87,6 +91,7 @@ def merge_backward_rules(nodes: list[Node], edges, live: set | None = None, atte
             break
         zero_rules |= idle
     dropped = Counter(h for t, h, _ in merged if t in zero_rules and h not in zero_rules)  # Σ → its terms left out
+    dropped.update(group[h] for _, h in zeros_carried)
     merged = [(t, h, label) for t, h, label in merged if t not in zero_rules and h not in zero_rules]
     result, merged = _without_zero_terms(result, merged, zero_rules, dropped)
     one_value = _sums_of_one_value(result, merged)
@@ -101,6 +106,50 @@ def merge_backward_rules(nodes: list[Node], edges, live: set | None = None, atte
     # δ entering a rule for h_t is ∂J/∂h_t: the label of the lecture's right-to-left arrows
     return result, [(t, h, f"∂J/∂{named[h]}" if h in named and into.count(h) == 1 and not label else label)
                     for t, h, label in merged]
+
+
+def name_linear_weights(nodes: list[Node], names: dict[int, tuple[str, str]]) -> None:
+    """A linear's rule names its weight and what it multiplies, as the figure names them (``names``: each parameter
+    node's library name and drawn name, :func:`.parameter_names.name_parameters`): ``δ · W_hh⁽¹⁾; δᵀ h₂ for W_hh⁽¹⁾``
+    in step 3, ``δᵀ x for W_ih⁽¹⁾`` for a layer's input projection — a cell's two linears were both
+    ``δ · W; δᵀ x for W``, which never said which weight."""
+    drawn = {node.key: names[i][1] for i, node in enumerate(nodes)  # (a parameter's key is its id)
+             if node.kind == "parameter" and names.get(i, ("",))[0].startswith("W_")}  # not a head's bare "weight"
+    for node in nodes:
+        forward = getattr(node.key, "gradient_of", None) if node.kind == "op" else None
+        if forward is None or forward.name != "linear" or id(forward.parents[1]) not in drawn:
+            continue
+        weight, read = drawn[id(forward.parents[1])], forward.parents[0]
+        source, name = getattr(read, "grad_fn", None), getattr(read, "name", None) or ""
+        if re.fullmatch(r"[hc]_0", name):  # the initial state
+            product = f"δᵀ {subscript(name[0], 0)}"
+        elif source is not None and name and step_number(source):  # h₂, read by step 3
+            product = f"δᵀ {subscript(name, step_number(source))}"
+        else:
+            product = "δᵀ x"
+        node.label = node.label.replace("δ · W;", f"δ · {weight};").replace("δᵀ x for W", f"{product} for {weight}")
+
+
+def name_unread_weights(nodes: list[Node], edges) -> None:
+    """The weight of a linear whose backward never reads it (a layer's input projection: δᵀ x alone, no δ · W_ih
+    for x), named by the gradient its rule feeds, once the figure has named the gradients: ``δᵀ x for W_ih``
+    from ``∂J/∂W_ih`` (through its Σ over steps, or straight)."""
+    after: dict[int, list[int]] = {}
+    for tail, head, _ in edges:
+        after.setdefault(tail, []).append(head)
+    for position, node in enumerate(nodes):
+        if node.kind != "op" or not node.label.endswith("\nδᵀ x for W"):
+            continue
+        near = after.get(position, [])
+        near = near + [beyond for i in near for beyond in after.get(i, [])]  # (through its Σ over steps)
+        reached = {GRADIENT_NAME.match(nodes[i].label).group(1) for i in near
+                   if nodes[i].kind == "output" and GRADIENT_NAME.match(nodes[i].label)  # the weight's, not b_ih's
+                   and nodes[i].tensors and len(nodes[i].tensors[0].shape) == 2}
+        if len(reached) == 1:
+            node.label = node.label[:-len("W")] + reached.pop()
+
+
+GRADIENT_NAME = re.compile(r"∂\w+/∂([^\s|]+)")  # an output's gradient, ∂J/∂W_ih⁽¹⁾ (∂L/∂W_xh in CMU's letters)
 
 
 def forward_names(roots) -> dict[int, str]:
@@ -120,6 +169,36 @@ def forward_names(roots) -> dict[int, str]:
             if getattr(vertex, "name", None) and not source.multiple_outputs:
                 found[id(source)] = vertex.name
     return found
+
+
+def _zero_terms(nodes: list[Node], edges) -> set[tuple[int, int]]:
+    """The arrows of the recorded gradient graph that carry exactly 0 into a Σ that adds other terms: h_n's stack,
+    read by ``head(h_n[-1])``, hands layers 1 and 2 a δ of zeros at their last step (‖∂J/∂h_n[i]‖ = [0, 0, 0.217]).
+    Not drawn, as the cell level leaves out what J does not reach; the Σ counts them as 0."""
+    into: dict[int, list[int]] = {}
+    for tail, head, _ in edges:
+        into.setdefault(head, []).append(tail)
+    found = set()
+    for head, tails in into.items():
+        if is_sum_node(nodes[head]) and nodes[head].kind == "op":
+            zero = {tail for tail in tails if _rows_never_indexed(nodes[tail].key, nodes[head].key)}
+            found |= {(tail, head) for tail in zero} if len(zero) < len(set(tails)) else set()
+    return found
+
+
+def _rows_never_indexed(source: Any, sum_function: Function) -> bool:
+    """Whether every term ``sum_function`` reads from ``source`` is a row that the recorded graph knows is 0 without
+    its values (the graph keeps none): the stack's backward unbinds δ by row, and where that δ is an index's backward
+    (zeros, δ written where the index read: h_n[-1]'s), a row the index never read is 0."""
+    if getattr(source, "name", None) != "unbind" or getattr(source.parents[0], "grad_fn", None) is None:
+        return False
+    scatter = source.parents[0].grad_fn
+    if scatter.name != "index_add":
+        return False
+    written = numpy.zeros(scatter.shape, dtype=bool)
+    written[scatter.index] = True  # where the index put δ (a list or an array of rows too)
+    terms = [x for x in sum_function.parents if getattr(x, "grad_fn", None) is source]
+    return bool(terms) and not any(written.take(x.output_index, axis=source.dim).any() for x in terms)
 
 
 def _sums_of_one_value(nodes: list[Node], edges) -> set[int]:
@@ -244,11 +323,31 @@ def _rule_label(forward: Function, named: str, attention: str | None = None) -> 
     role = ROLES.get(forward.name, "its backward").format(y=y)
     if forward.name == "linear" and not forward.needs_input_grad[0]:  # x needs no δ (h_0 = 0): W's term alone
         role = "δᵀ x for W"
+    if forward.name == "stack":  # h_n stacks the layers' (and directions') last states, not steps
+        role = f"δ by {_what_is_stacked(forward)}"
     said = SYMBOLS.get(forward.name, forward.name)
     if forward.name == "lerp" and named == "h" and step:  # lerp(n, h, z) = n + z ⊙ (h − n): δ to n, to h, to z
         said, role = gru_update(step), _gru_update_rule(step)
     head = f"{y} = {said}" if named else y if y.startswith("tanh(c") else forward.name
     return f"{head}, backward\n{role}"
+
+
+def _what_is_stacked(stack: Function) -> str:
+    """What a stack's rows are, by the scopes of the ops that made them (module, layer, direction, t=k): a layer's
+    output stacks its steps; h_n and c_n the layers' and directions' final states.
+
+    >>> import tinygrad_rnn as tr
+    >>> _, (h_n, _) = tr.nn.LSTM(2, 3, num_layers=2)(tr.randn(3, 1, 2))
+    >>> _what_is_stacked(h_n.grad_fn)
+    'layer'
+    """
+    rows = {tuple(part for part in vertex.grad_fn.scope if not part.startswith("t="))
+            for vertex in stack.parents if getattr(vertex, "grad_fn", None) is not None}
+    if len(rows) < 2 or any(len(row) < 3 for row in rows):
+        return "step"
+    said = [word for word, at in (("layer", slice(None, -1)), ("direction", slice(-1, None)))
+            if len({row[at] for row in rows}) > 1]
+    return " and ".join(said)
 
 
 def _gru_update_rule(step: int) -> str:

@@ -32,7 +32,7 @@ from ..errors import GraphError
 from ..function import Node as GraphNode
 from ..tensor import Tensor
 from .attention import attention_ops, place_attention_ops
-from .backward_rules import forward_names, merge_backward_rules
+from .backward_rules import forward_names, merge_backward_rules, name_linear_weights, name_unread_weights
 from .concatenated import concatenations, write_concatenations
 from .detached import around_cuts, cuts_in_time, detached_sources, draw_detached, name_cuts
 from .dropout_arrows import fold_dropout_steps
@@ -197,6 +197,7 @@ def build_picture(tensors: tuple[Tensor, ...], level: str = "op", backward: bool
     cells = cells_of_weights([(t.name, t) for t in leaves])  # each module's own (a GRU beside an RNN: both)
     written_in = name_values(picture, notation.for_cells(cells), {short_name(t.name) for t in leaves},
                              params != "hide", tokens, targets, known)
+    name_unread_weights(picture.nodes, picture.edges)  # by the gradients' names: δᵀ x for W_ih
     picture.notes += input_weight_notes(picture, notation)  # CS224N's W_e drawn on x⁽ᵗ⁾: what x⁽ᵗ⁾ stands for
     picture.notes += borrowed_head_notes(picture, notation)  # USC's figure writing W_hy, b_y: whose they are
     if level != "op":  # each sequence's h_n, where a batch ran with lengths=
@@ -289,6 +290,8 @@ def _picture_of(roots: tuple[Tensor, ...], level: str, backward: bool, show_shap
     notes += name_sequence_loss(nodes, edges, notation, roles)  # J_seq = cross_entropy beside the Jₜ, not unnamed
     notes += name_dropout_steps(nodes, edges, dropped, notation)  # "d₂ = dropout", not "mul t=2"; a mask fed to cells
     names = name_parameters(nodes, edges, notation, roles)  # by identity: W_hh⁽¹⁾ and W_hh⁽²⁾ are two tensors
+    if level == "op" and backward:  # a linear's rule names its weight: W_ih or W_hh, as the figure writes it
+        name_linear_weights(nodes, names)
     if show_grads or backward or gradient_only:  # a gradient drawn (‖∂J/∂h_t‖, Σₜ ∂J/∂W): clipping since, said
         notes += clipped_note(nodes, names, roots, show_grads)
     shared = parameter_notes(nodes, edges, names, notation) if params == "label" else []
