@@ -287,6 +287,23 @@ def test_hand_written_attention_at_op_level_stands_in_the_decoder_step_it_feeds(
             f"e{sub} = scores", f"α{sub} = softmax(e{sub})", f"c{sub} = Σᵢ α{sub}ᵢ hᵢ")
 
 
+@pytest.mark.parametrize("backward", [False, True])
+def test_the_ops_that_only_move_the_encoders_states_stand_after_its_last_step(backward):
+    """Op by op, the ops that make H and hand h₃ on (nn.GRU's stack of h₁ … h₃, then H's index, and h_n's stack and
+    [0]) stand on the encoder's row in the column of its last step, t=3 — not outside every step at the far right
+    beside (1/2) Σₜ Jₜ and J, their wires running back into each decoder step as if the loss made them. (The
+    attention's own index of s_{t′−1} stays in its decoder step.)"""
+    picture = build_picture((attention_decoder(),), level="op", backward=backward)
+    column = in_time(picture.nodes, picture.edges)
+    encoder = {n.row for n in picture.nodes if n.chain is not None and n.chain.after == 0}
+    decoder = {n.row for n in picture.nodes if n.chain is not None and n.chain.after == 3}
+    moves = sorted((first_line(n).removesuffix(", backward"), column[i] if n.step is not None else None,
+                    n.row in encoder, n.row in decoder) for i, n in enumerate(picture.nodes)
+                   if n.chain is None and first_line(n).removesuffix(", backward") in ("stack", "index"))
+    assert moves == [("index", 3, True, False)] * 2 + [("index", 4, False, True), ("index", 5, False, True)] + [
+        ("stack", 3, True, False)] * 2
+
+
 def test_an_attending_decoders_bptt_slide_keeps_its_encoders_sums_under_the_decoders():
     """On a slide, the encoder's Σs join the decoder's at the right end, as a Seq2Seq's do — also where its 3 steps
     reach the middle column of the 5 (a 2 + 2 words' encoder stops short of it). In a column of their own at the left
