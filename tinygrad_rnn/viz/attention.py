@@ -225,10 +225,18 @@ def attention_drawn(key: Any, reader: Node, scope: tuple[str, ...], row: tuple) 
 def place_attention_ops(nodes: list[Node], links) -> None:
     """Level "op", forward: each op of a hand-written attention in its decoder step's column and row, the scores,
     α and the context named under the op as the cell level names them (``matmul``, then ``e₁ = scores``); see
-    :func:`attention_ops`."""
-    for position, (row, step, after, name) in attention_ops(nodes, links).items():
+    :func:`attention_ops`. The encoder's h_n[0], moved beside its last step, says the state it picks, "index [0] →
+    h₃", which the notation names as both chains do where it is handed over: "→ h₃⁽ᵃ⁾ = h₀⁽ᵇ⁾", the decoder's s₀."""
+    from .kept_steps import steps_picked  # (here: kept_steps reads levels, which reads this module)
+    picks = steps_picked(nodes, [(tail, head, "") for tail, head, _, _ in links])  # (before the stacks get a step)
+    placed = attention_ops(nodes, links)
+    for position, (row, step, after, name) in placed.items():
         node = nodes[position]
         node.step, node.row, node.after = step, row, after
         if name:  # under the op's own name (its first line, which the notation rewrites, marked: never e₁⁽ᵇ⁾)
             op, *rest = node.label.split("\n")
             node.label = "\n".join((op, name, *rest))
+    for stack, (_, said, index) in picks.items():
+        if stack in placed and index in placed:
+            op, newline, rest = nodes[index].label.partition("\n")
+            nodes[index].label = f"{op} {said}{newline}{rest}"
