@@ -287,6 +287,31 @@ def test_hand_written_attention_at_op_level_stands_in_the_decoder_step_it_feeds(
             f"e{sub} = scores", f"α{sub} = softmax(e{sub})", f"c{sub} = Σᵢ α{sub}ᵢ hᵢ")
 
 
+@pytest.mark.parametrize("backward", [False, True])
+def test_the_ops_that_only_move_the_encoders_states_stand_after_its_last_step(backward):
+    """Op by op, the ops that make H and hand h₃ on (nn.GRU's stack of h₁ … h₃, then H's index, and h_n's stack and
+    [0]) stand on the encoder's row in the column of its last step, t=3 — not outside every step at the far right
+    beside (1/2) Σₜ Jₜ and J, their wires running back into each decoder step as if the loss made them. (The
+    attention's own index of s_{t′−1} stays in its decoder step.) h_n[0] says the state it hands the decoder as both
+    chains name it, h₃⁽ᵃ⁾ = h₀⁽ᵇ⁾, as the cell level and an unattending decoder's op figure do."""
+    picture = build_picture((attention_decoder(),), level="op", backward=backward)
+    column = in_time(picture.nodes, picture.edges)
+    encoder = {n.row for n in picture.nodes if n.chain is not None and n.chain.after == 0}
+    decoder = {n.row for n in picture.nodes if n.chain is not None and n.chain.after == 3}
+    def op(node):  # ("index [0] → h₃⁽ᵃ⁾ = h₀⁽ᵇ⁾", "stack, backward": their ops)
+        return first_line(node).split(" ")[0].removesuffix(",")
+
+    moves = sorted((op(n), column[i] if n.step is not None else None, n.row in encoder, n.row in decoder)
+                   for i, n in enumerate(picture.nodes) if n.chain is None and op(n) in ("stack", "index"))
+    assert moves == [("index", 3, True, False)] * 2 + [("index", 4, False, True), ("index", 5, False, True)] + [
+        ("stack", 3, True, False)] * 2
+    if not backward:  # s₀, the state handed over, named as both chains name it — it was "index", the decoder's
+        firsts = [first_line(n) for n in picture.nodes]  # equation reading an h₀⁽ᵇ⁾ that no node gave
+        (last,) = [line.split(" = ")[0] for line in firsts if line.startswith("h₃")]  # the encoder's h₃⁽ᵃ⁾
+        (start,) = [line.rpartition("⊙ ")[2] for line in firsts if line.startswith("h₁") and last[2:] not in line]
+        assert last != "h₃" and start != "h₀" and f"index [0] → {last} = {start}" in firsts, firsts
+
+
 def test_an_attending_decoders_bptt_slide_keeps_its_encoders_sums_under_the_decoders():
     """On a slide, the encoder's Σs join the decoder's at the right end, as a Seq2Seq's do — also where its 3 steps
     reach the middle column of the 5 (a 2 + 2 words' encoder stops short of it). In a column of their own at the left

@@ -160,7 +160,40 @@ def attention_ops(nodes: list[Node], links) -> dict[int, tuple[tuple, int, int |
             elif not any(p in found and _computes(nodes[p]) for p in ahead):
                 name = context  # (nothing of the attention computes on it: it goes on to the cell)
         named[position] = (row, step, after.get((row, step)), name)
+    if named:  # (only beside an attention: a plain decoder handed h_n[0] keeps its drawing)
+        named.update(_encoder_moves(nodes, links, set(named)))
     return named
+
+
+def _encoder_moves(nodes: list[Node], links, attending: set[int]) -> dict[int, tuple[tuple, int, int | None, str]]:
+    """The ops that only move one encoder's states — nn.GRU's stack of h₁ … h_S, ``states[0]``'s index that
+    makes H, ``h_n[0]``'s that hands h_S to the decoder — in the column of the encoder's last step they read, on
+    its row: outside every step they stood at the far right beside J, their wires running back into each step's
+    scores, as if the loss made them. (Found op by op from the states up: an op all of whose inputs are one
+    chain's states, or ops found so, and that only moves them; ``attending``: the attention's own, s_{t−1}[0] among
+    them, which stay in their decoder step.)"""
+    tails_of: dict[int, list[int]] = {}
+    for tail, head, _, _ in links:
+        tails_of.setdefault(head, []).append(tail)
+    loose = [p for p, node in enumerate(nodes) if node.kind == "op" and node.step is None and node.chain is None
+             and node.key.name in (*ONLY_MOVES, "stack") and tails_of.get(p) and p not in attending]
+    chain_of: dict[int, Any] = {}  # a found op → the chain whose states it moves
+    step_of: dict[int, int] = {}
+    changed = True
+    while changed:  # (to a fixed point: H's index reads the stack found before it)
+        changed = False
+        for position in loose:
+            if position in chain_of:
+                continue
+            tails = tails_of[position]
+            chains = {nodes[t].chain if nodes[t].chain is not None else chain_of.get(t) for t in tails}
+            if len(chains) != 1 or None in chains:
+                continue
+            chain_of[position] = chains.pop()
+            step_of[position] = max(nodes[t].step if nodes[t].chain is not None else step_of[t] for t in tails)
+            changed = True
+    row_of = {node.chain: node.row for node in nodes if node.chain is not None}
+    return {p: (row_of[chain], step_of[p], chain.after, "") for p, chain in chain_of.items()}
 
 
 ONLY_MOVES = ("reshape", "index", "permute", "expand", "unsqueeze", "squeeze", "transpose")  # (of one value: no score)
@@ -192,10 +225,18 @@ def attention_drawn(key: Any, reader: Node, scope: tuple[str, ...], row: tuple) 
 def place_attention_ops(nodes: list[Node], links) -> None:
     """Level "op", forward: each op of a hand-written attention in its decoder step's column and row, the scores,
     α and the context named under the op as the cell level names them (``matmul``, then ``e₁ = scores``); see
-    :func:`attention_ops`."""
-    for position, (row, step, after, name) in attention_ops(nodes, links).items():
+    :func:`attention_ops`. The encoder's h_n[0], moved beside its last step, says the state it picks, "index [0] →
+    h₃", which the notation names as both chains do where it is handed over: "→ h₃⁽ᵃ⁾ = h₀⁽ᵇ⁾", the decoder's s₀."""
+    from .kept_steps import steps_picked  # (here: kept_steps reads levels, which reads this module)
+    picks = steps_picked(nodes, [(tail, head, "") for tail, head, _, _ in links])  # (before the stacks get a step)
+    placed = attention_ops(nodes, links)
+    for position, (row, step, after, name) in placed.items():
         node = nodes[position]
         node.step, node.row, node.after = step, row, after
         if name:  # under the op's own name (its first line, which the notation rewrites, marked: never e₁⁽ᵇ⁾)
             op, *rest = node.label.split("\n")
             node.label = "\n".join((op, name, *rest))
+    for stack, (_, said, index) in picks.items():
+        if stack in placed and index in placed:
+            op, newline, rest = nodes[index].label.partition("\n")
+            nodes[index].label = f"{op} {said}{newline}{rest}"

@@ -56,7 +56,7 @@ def keep_steps(nodes: list[Node], edges, time_steps: slice | tuple[int, ...]):
     for i in sorted(dropped, key=lambda i: nodes[i].chain is None):  # a chain's own cells first, then e_t, J_t
         named.setdefault(at[i], (chain_of(nodes[i])[0] if nodes[i].chain is not None else "", nodes[i].step))
     with_loss = {at[a]: nodes[a].step for a, b, _ in edges if a in dropped and is_sum_of_losses(nodes[b])}  # J_t
-    picks = _steps_picked(nodes, edges)  # out[-1] of an op level's stack: the one step it reaches J from
+    picks = steps_picked(nodes, edges)  # out[-1] of an op level's stack: the one step it reaches J from
     for skipped in runs([t for t in steps if t not in chosen], steps):
         side = "before" if skipped[0] < min(chosen) else "after" if skipped[0] > max(chosen) else "between"
         plural = "s" if len(skipped) > 1 else ""
@@ -227,10 +227,15 @@ def _ends_the_loss(node: Node) -> bool:
     return node.kind == "output" or is_sum_of_losses(node)
 
 
-def _steps_picked(nodes: list[Node], edges) -> dict[int, tuple[int, str, int]]:
+def steps_picked(nodes: list[Node], edges) -> dict[int, tuple[int, str, int]]:
     """{an op-level stack of every step's state: (the step node whose state the index that alone reads it takes,
     what the index says: "[-1] → h₆", that index's node)} — J = out[-1].sum() reads h₆ alone, though the stack
-    reads every h_t. A stack read by several nodes (out.sum() + out[-1].sum()) reaches J from every step."""
+    reads every h_t. A stack read by several nodes (out.sum() + out[-1].sum()) reaches J from every step.
+    (Also an attending decoder's h_n[0], named where it is handed over: :func:`.attention.place_attention_ops`.)
+
+    >>> steps_picked([], [])
+    {}
+    """
     found = {}
     computed_by = {id(other.key): j for j, other in enumerate(nodes) if other.kind == "op"}
     for stack, node in enumerate(nodes):

@@ -332,7 +332,7 @@ def rename_values(picture: Picture, notation: Notation) -> None:
         first, _, rest = node.label.partition("\n")
         if node.kind == "input" and chain is None and first.startswith(("h_0", "c_0")):
             chain = _reader_chain(picture, node)
-        if chain is None and PICKED.match(first):  # "index [0] → h₃": the state of the step it picks, marked so
+        if node.chain is None and PICKED.match(first):  # "index [0] → h₃": the state of the step it picks, marked so
             _name_handover(picture, node, write, marks, notation)
             continue
         if "∂" in rest or "δ" in rest:  # a Σ's lines name gradients (∂J/∂W_hh|₍ₜ₎), a rule's its own values (δ ⊙ z₁,
@@ -443,7 +443,8 @@ def _name_handover(picture: Picture, node: Node, write, marks: dict, notation: N
     picked = {chain_of(picture.nodes[tail]) for tail, head, _ in picture.edges if head in stacks} - {None}
     first, newline, rest = node.label.partition("\n")
     first = write(first, next(iter(picked)) if len(picked) == 1 else None)
-    reader = _reader_chain(picture, node)
+    # (the chain whose own ops read it: an attention's s₀[0] in the decoder's step is no op of its cell)
+    reader = _reader_chain(picture, node, own_ops=True)
     readers = {picture.nodes[head].step for tail, head, _ in picture.edges if tail == position}
     if reader is not None and picked and reader not in picked and readers == {1}:
         first += " = " + notation.at_step(PICKED.match(first).group(1), "0", marks.get(reader, ""))
@@ -484,12 +485,14 @@ def _mark_steps_by_reader(picture: Picture, marks: dict, notation: Notation) -> 
             node.label = op.group() + notation.marked(marks.get(readers.pop(), "")) + first[op.end():] + newline + rest
 
 
-def _reader_chain(picture: Picture, node: Node):
+def _reader_chain(picture: Picture, node: Node, own_ops: bool = False):
     """The one chain that reads ``node``'s value (None: none, or several). Gradients drawn beside the values do not
-    read it (a forward-and-backward figure's embedding also hands its Σ ∂J/∂E_x its terms)."""
+    read it (a forward-and-backward figure's embedding also hands its Σ ∂J/∂E_x its terms). ``own_ops``: only the
+    chain's own ops count, not an op drawn on its row."""
     position = next(i for i, drawn in enumerate(picture.nodes) if drawn is node)  # (by identity: == compares fields)
     chains = {chain_of(picture.nodes[h]) for t, h, label in picture.edges
-              if t == position and (t, h, label) not in picture.gradients}
+              if t == position and (t, h, label) not in picture.gradients
+              and not (own_ops and picture.nodes[h].chain is None)}
     return next(iter(chains)) if len(chains) == 1 else None
 
 
