@@ -227,9 +227,11 @@ def place_attention_ops(nodes: list[Node], links) -> None:
     α and the context named under the op as the cell level names them (``matmul``, then ``e₁ = scores``); see
     :func:`attention_ops`. The encoder's h_n[0], moved beside its last step, says the state it picks, "index [0] →
     h₃", which the notation names as both chains do where it is handed over: "→ h₃⁽ᵃ⁾ = h₀⁽ᵇ⁾", the decoder's s₀."""
+    placed = attention_ops(nodes, links)  # (it changes no node: the steps picked below are read as before)
+    if not placed:
+        return
     from .kept_steps import steps_picked  # (here: kept_steps reads levels, which reads this module)
     picks = steps_picked(nodes, [(tail, head, "") for tail, head, _, _ in links])  # (before the stacks get a step)
-    placed = attention_ops(nodes, links)
     for position, (row, step, after, name) in placed.items():
         node = nodes[position]
         node.step, node.row, node.after = step, row, after

@@ -294,7 +294,7 @@ def place_model_ops(nodes: list[Node], maps: LinkMaps, losses: Mapping[int, list
         read = [p for p in computed_from if nodes[p].step is not None]
         if len({nodes[p].step for p in read}) != 1:
             continue  # (read off several steps, through the stack of all of them: no step's, drawn after the steps)
-        latest = max(read, key=lambda p: nodes[p].step)
+        latest = read[0]  # (every one read is of that one step)
         for position in [loss, *computed_from]:
             if nodes[position].step is None and nodes[position].kind == "op" and nodes[position].chain is None:
                 nodes[position].step, nodes[position].row = nodes[latest].step, nodes[latest].row

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .chains import chain_mark, chain_marks, chain_of, gradient_owner, handover_roles, marks_of, module_marks
+from .chains import chain_mark, chain_marks, chain_of, chains_in, gradient_owner, handover_roles, marks_of, module_marks
 from .gradient_labels import SCORES_NOTE_START, SUM_NOTE, TARGET_OF_STEP
 from .loss_targets import LossTargets
 from .notation import (
@@ -77,7 +77,7 @@ def name_values(picture: Picture, notation: Notation, parameters: set[str], show
     rename_values(picture, notation)
     # J_t's target in the notation's time (never targetₜ beside h⁽ᵗ⁾): the next word where each J_t predicts the
     # next input, a language model's x⁽ᵗ⁺¹⁾ (one module: not a decoder's, whose inputs are y), else target⁽ᵗ⁾
-    one_module = len({chain[0] for chain in marks_of(picture.nodes, notation.module_letters)}) <= 1
+    one_module = len({chain[0] for chain in chains_in(picture.nodes)}) <= 1
     target = target_written(notation, known is not None and known.next_words and one_module)
     picture.notes = [note.replace(TARGET_OF_STEP, target) for note in picture.notes]
     if notation.time == "superscript" and example is None:  # (an example says what the brackets hold)
